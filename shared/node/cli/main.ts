@@ -1,0 +1,55 @@
+// `dpw`: the workbench's command line for pipelines. It parses arguments, reads files and calls
+// the same core functions the app calls. Exit codes: 0 ok, 1 bad input data, 2 bad arguments.
+
+import { DpError } from '../../core/errors';
+import type { Io } from './args';
+import { UsageError } from './args';
+import { runCompose, composeHelp } from './commands/compose';
+import { runMechanism, mechanismHelp } from './commands/mechanism';
+import { runSelect, selectHelp } from './commands/select';
+
+interface Command {
+  run: (argv: string[], io: Io) => number | Promise<number>;
+  summary: string;
+  help: string;
+}
+
+const COMMANDS: Record<string, Command> = {
+  mechanism: { run: runMechanism, summary: 'noise scale, std and accuracy of one release', help: mechanismHelp },
+  compose: { run: runCompose, summary: 'total privacy loss of many releases under an accountant', help: composeHelp },
+  select: { run: runSelect, summary: 'threshold and keep probabilities of DP partition selection', help: selectHelp },
+};
+
+export const mainHelp = `dpw: DP Workbench command line
+
+Usage: dpw <command> [options]   (dpw <command> --help for its options)
+
+Commands:
+${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}`;
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(mainHelp);
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.err(`dpw: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`dpw ${name}: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof DpError) {
+      io.err(`dpw ${name}: ${err.message}`);
+      return err.code === 'InvalidParameter' ? 2 : 1;
+    }
+    io.err(`dpw ${name}: internal error: ${(err as Error).message}`);
+    return 1;
+  }
+}
