@@ -97,8 +97,18 @@ function discreteLaplaceRdp(a: number, delta: number, alpha: number): number {
     const frac = (2 * -Math.expm1(-a * delta)) / (-Math.expm1(-a) * (Math.exp(a) + 1));
     return a * (delta - frac);
   }
-  const logC = log1mU - log1pExp(-a);
   const up = a * (alpha - 1) * delta;
+  if (up < 1 && delta <= 1000) {
+    // Near α = 1 the sum is 1 + O(α−1) and the log-space form cancels; subtract 1 term by term:
+    // S − 1 = [expm1(aEΔ) + u^Δ·expm1(−aEΔ)]/(1+u) + (1−u)/(1+u)·Σ_{z=1}^{Δ−1} u^z·expm1(aE(Δ−2z)).
+    const e = a * (alpha - 1);
+    const u = Math.exp(-a);
+    let mid = 0;
+    for (let z = 1; z < delta; z++) mid += Math.exp(-a * z) * Math.expm1(e * (delta - 2 * z));
+    const sm1 = (Math.expm1(up) + Math.exp(-a * delta) * Math.expm1(-up) - Math.expm1(-a) * mid) / (1 + u);
+    return Math.log1p(sm1) / (alpha - 1);
+  }
+  const logC = log1mU - log1pExp(-a);
   const terms = [up - log1mU, -a * alpha * delta - log1mU];
   if (delta >= 2) {
     const g = a * (2 * alpha - 1); // ratio of the middle geometric sum is e^{−g}

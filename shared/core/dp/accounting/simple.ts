@@ -23,9 +23,15 @@ function totals(events: readonly CountedEvent[]): { fixed: number; shared: numbe
   return { fixed, shared };
 }
 
+/** δ left after the events' own δ; a float-rounding shortfall (<= 1e-12 relative) counts as 0. */
+function remainingDelta(delta: number, fixed: number): number {
+  const rest = delta - fixed;
+  return rest < 0 && -rest <= 1e-12 * Math.max(delta, fixed) ? 0 : rest;
+}
+
 function basicEpsilon(events: readonly CountedEvent[], delta: number): number {
   const { fixed, shared } = totals(events);
-  const rest = delta - fixed;
+  const rest = remainingDelta(delta, fixed);
   if (rest < 0 || (shared > 0 && rest <= 0)) return Infinity;
   const share = shared > 0 ? rest / shared : 0;
   let eps = 0;
@@ -33,22 +39,32 @@ function basicEpsilon(events: readonly CountedEvent[], delta: number): number {
   return eps;
 }
 
+/**
+ * Advanced composition for releases with pure ε_i (each repeated counts[i] times) at slack δ′:
+ * √(2 ln(1/δ′) Σ ε_i²) + Σ ε_i (e^{ε_i} − 1) (Dwork, Rothblum, Vadhan 2010; for equal ε_i this is
+ * Dwork & Roth 2014 Thm 3.20 exactly).
+ */
+export function advancedCompositionEpsilon(epsilons: readonly number[], counts: readonly number[], slack: number): number {
+  let sumSq = 0;
+  let drift = 0;
+  epsilons.forEach((e, i) => {
+    const c = counts[i] ?? 1;
+    sumSq += c * e * e;
+    drift += c * e * Math.expm1(e);
+  });
+  return Math.sqrt(2 * Math.log(1 / slack) * sumSq) + drift;
+}
+
 function advancedEpsilon(events: readonly CountedEvent[], delta: number): number {
   const { fixed, shared } = totals(events);
-  const rest = delta - fixed;
+  const rest = remainingDelta(delta, fixed);
   if (rest <= 0) return Infinity;
   // δ′ (the slack of the theorem) takes half of what is left when Gaussian-like events need a share.
   const slack = shared > 0 ? rest / 2 : rest;
   const share = shared > 0 ? rest / 2 / shared : 0;
-  let sumSq = 0;
-  let drift = 0;
-  for (const { event, count } of events) {
-    const e = epsilonAtDelta(event, share);
-    if (!Number.isFinite(e)) return Infinity;
-    sumSq += count * e * e;
-    drift += count * e * Math.expm1(e);
-  }
-  return Math.sqrt(2 * Math.log(1 / slack) * sumSq) + drift;
+  const eps = events.map(({ event }) => epsilonAtDelta(event, share));
+  if (eps.some((e) => !Number.isFinite(e))) return Infinity;
+  return advancedCompositionEpsilon(eps, events.map((c) => c.count), slack);
 }
 
 /** Smallest δ (by bisection on a log scale) at which `epsAt(δ) <= epsilon`. */
@@ -135,7 +151,7 @@ export const zcdpAccountant: Accountant = Object.freeze({
   epsilonAt(events: readonly DpEvent[], delta: number): number {
     checkDelta(delta);
     const { rho, delta: carried } = zcdpTotals(flattenEvents(events));
-    const rest = delta - carried;
+    const rest = remainingDelta(delta, carried);
     if (rest <= 0) return rho === 0 && rest === 0 ? 0 : Infinity;
     return zcdpEpsilon(rho, rest);
   },
