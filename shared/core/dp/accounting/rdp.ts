@@ -5,7 +5,7 @@
 
 import { DpError, invalid, requireDelta, requireNonNegative } from '../../errors';
 import { log1mExp, log1pExp, logSumExp } from '../../math/special';
-import type { BaseEvent } from './events';
+import type { BaseEvent, DpEvent } from './events';
 import { flattenEvents } from './events';
 import type { Accountant } from './types';
 
@@ -210,7 +210,8 @@ export function rdpDeltaFromCurve(orders: readonly number[], rdp: readonly numbe
   for (let i = 0; i < orders.length; i++) {
     const a = orders[i]!;
     const r = rdp[i]!;
-    let logDelta = r <= 0 ? -Infinity : 0.5 * Math.log1p(-Math.exp(-r));
+    // ½·ln(1 − e^{−r}) via log1mExp: dp_accounting's log1p(−exp(−r)) loses digits for tiny r.
+    let logDelta = r <= 0 ? -Infinity : 0.5 * log1mExp(-r);
     if (a === Infinity) {
       if (r <= epsilon) logDelta = -Infinity;
     } else if (a > 1.01) {
@@ -248,7 +249,7 @@ function checkOrders(orders: readonly number[]): readonly number[] {
  * Murtagh & Vadhan 2016). The composition is then a mixture that is the "good" product
  * with probability Π(1−δ_i), so δ_total = 1 − (1 − δ_RDP)·Π(1 − δ_i) ≤ δ_RDP + Σ δ_i.
  */
-export function rdpCurve(events: Parameters<Accountant['epsilonAt']>[0], orders: readonly number[] = DEFAULT_RDP_ORDERS): RdpCurve {
+export function rdpCurve(events: readonly DpEvent[], orders: readonly number[] = DEFAULT_RDP_ORDERS): RdpCurve {
   const ords = checkOrders(orders);
   const rdp = new Array<number>(ords.length).fill(0);
   let log1mExtra = 0; // ln Π(1 − δ_i)^{count}
