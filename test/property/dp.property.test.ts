@@ -6,6 +6,7 @@ import { makePartitionSelection } from '../../shared/core/dp/partition-selection
 import { calibrateNoise } from '../../shared/core/dp/accounting/calibration';
 import { getAccountant } from '../../shared/core/dp/accounting/index';
 import type { DpEvent } from '../../shared/core/dp/accounting/events';
+import type { AccountantName } from '../../shared/core/dp/accounting/types';
 
 const RUNS = 60;
 const eps = fc.double({ min: 0.01, max: 5, noNaN: true });
@@ -65,7 +66,7 @@ describe('properties of the DP core', () => {
         fc.constantFrom('laplace' as const, 'gaussian' as const), fc.double({ min: 0.2, max: 4, noNaN: true }), fc.integer({ min: 1, max: 30 }),
         (kind, target, k) => {
           const d = 1e-6;
-          const r = calibrateNoise({ kind, epsilon: target, delta: d, releases: k, accountant: name, tolerance: 1e-5 });
+          const r = calibrateNoise({ kind, epsilon: target, delta: d, releases: k, accountant: name as AccountantName, tolerance: 1e-5 });
           const acc = getAccountant(name);
           const ev = (scale: number): DpEvent[] => [kind === 'laplace' ? { kind, scale, count: k } : { kind, sigma: scale, count: k }];
           expect(acc.epsilonAt(ev(r.scale), d)).toBeLessThanOrEqual(target);

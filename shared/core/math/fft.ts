@@ -4,6 +4,7 @@
 
 interface FftPlan {
   readonly n: number;
+  /** Twiddles of the stage with half-length h at [h, 2h): cos/sin(π j / h), j < h (contiguous per stage). */
   readonly cos: Float64Array;
   readonly sin: Float64Array;
   readonly rev: Uint32Array;
@@ -22,14 +23,15 @@ function plan(n: number): FftPlan {
   const cached = plans.get(n);
   if (cached) return cached;
   if (n < 1 || (n & (n - 1)) !== 0) throw new RangeError(`FFT size ${n} must be a power of two`);
-  const half = n >>> 1;
-  const cos = new Float64Array(Math.max(half, 1));
-  const sin = new Float64Array(Math.max(half, 1));
+  const cos = new Float64Array(Math.max(n, 2));
+  const sin = new Float64Array(Math.max(n, 2));
   // Each twiddle is computed directly (not by recurrence) so all carry ~1 ulp error.
-  for (let j = 0; j < half; j++) {
-    const a = (2 * Math.PI * j) / n;
-    cos[j] = Math.cos(a);
-    sin[j] = Math.sin(a);
+  for (let h = 1; h < n; h *= 2) {
+    for (let j = 0; j < h; j++) {
+      const a = (Math.PI * j) / h;
+      cos[h + j] = Math.cos(a);
+      sin[h + j] = Math.sin(a);
+    }
   }
   const rev = new Uint32Array(n);
   let bits = 0;
@@ -67,13 +69,12 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
     }
   }
   const sign = inverse ? 1 : -1;
-  for (let size = 2; size <= n; size *= 2) {
-    const half = size >>> 1;
-    const step = n / size;
+  for (let half = 1; half < n; half *= 2) {
+    const size = 2 * half;
     for (let start = 0; start < n; start += size) {
-      for (let k = 0, t = 0; k < half; k++, t += step) {
-        const wr = cos[t]!;
-        const wi = sign * sin[t]!;
+      for (let k = 0; k < half; k++) {
+        const wr = cos[half + k]!;
+        const wi = sign * sin[half + k]!;
         const a = start + k;
         const b = a + half;
         const xr = re[b]!;
@@ -143,37 +144,85 @@ export function convolveReal(a: Float64Array, b: Float64Array): Float64Array {
   return cr.subarray(0, outLen).slice();
 }
 
+/** (re + i·im)^power by binary exponentiation, or 0 when |z|^power underflows. */
+function complexPow(re: number, im: number, power: number, out: Float64Array, k: number): void {
+  const r2 = re * re + im * im;
+  if (r2 === 0 || 0.5 * power * Math.log(r2) < -745) {
+    out[2 * k] = 0;
+    out[2 * k + 1] = 0;
+    return;
+  }
+  let br = re;
+  let bi = im;
+  let rr = 1;
+  let ri = 0;
+  let e = power;
+  for (;;) {
+    if (e & 1) {
+      const t = rr * br - ri * bi;
+      ri = rr * bi + ri * br;
+      rr = t;
+    }
+    e = Math.floor(e / 2);
+    if (e === 0) break;
+    const t = br * br - bi * bi;
+    bi = 2 * br * bi;
+    br = t;
+  }
+  out[2 * k] = rr;
+  out[2 * k + 1] = ri;
+}
+
+function placeRotated(target: Float64Array, x: Float64Array, center: number): void {
+  const size = target.length;
+  const mask = size - 1;
+  for (let i = 0; i < x.length; i++) target[(((i - center) % size) + size) & mask] = x[i]!;
+}
+
 /**
- * Circular `power`-fold self-convolution of a real sequence modulo `size` (a power of two >=
- * x.length): IFFT(FFT(x)^power), as dp_accounting `common.self_convolve` computes it. x[i] is
- * placed at (i − center) mod size so that the spectrum carries little linear phase (keeps
- * power·arg(X) small where |X| ≈ 1); entry r of the result is the mass of sums s with
- * s − power·center ≡ r (mod size). The power is taken in polar form |X|^p·e^{ipθ}.
+ * Circular `power`-fold self-convolutions of two real sequences modulo `size` (a power of two >=
+ * both lengths): IFFT(FFT(x)^power) and IFFT(FFT(y)^power), as dp_accounting
+ * `common.self_convolve` computes one (fft(x)**n). Both ride on one complex FFT of x + i·y (the
+ * spectra separate by Hermitian symmetry, Numerical Recipes §12.3) and one inverse FFT. x[i] is
+ * placed at (i − cx) mod size so the spectrum carries little linear phase; entry r of the first
+ * result is the mass of sums s with s − power·cx ≡ r (mod size) (likewise y with cy). Powers use
+ * binary exponentiation.
  */
-export function selfConvolveCircular(x: Float64Array, power: number, size: number, center = 0): Float64Array {
-  if (x.length > size) throw new RangeError('selfConvolveCircular: size must be >= input length');
+export function selfConvolveCircularPair(
+  x: Float64Array,
+  y: Float64Array,
+  power: number,
+  size: number,
+  cx = 0,
+  cy = 0,
+): [Float64Array, Float64Array] {
+  if (x.length > size || y.length > size) throw new RangeError('selfConvolveCircularPair: size must be >= input lengths');
   const re = new Float64Array(size);
   const im = new Float64Array(size);
-  const mask = size - 1;
-  for (let i = 0; i < x.length; i++) re[(((i - center) % size) + size) & mask] = x[i]!;
+  placeRotated(re, x, cx);
+  placeRotated(im, y, cy);
   fft(re, im);
+  const a = new Float64Array(2 * size);
+  const b = new Float64Array(2 * size);
   for (let k = 0; k < size; k++) {
-    const r = Math.hypot(re[k]!, im[k]!);
-    if (r === 0) {
-      re[k] = 0;
-      im[k] = 0;
-      continue;
-    }
-    const mag = Math.exp(power * Math.log(r));
-    if (mag === 0) {
-      re[k] = 0;
-      im[k] = 0;
-      continue;
-    }
-    const th = power * Math.atan2(im[k]!, re[k]!);
-    re[k] = mag * Math.cos(th);
-    im[k] = mag * Math.sin(th);
+    const m = (size - k) & (size - 1);
+    const zr = re[k]!;
+    const zi = im[k]!;
+    const wr = re[m]!;
+    const wi = -im[m]!;
+    complexPow(0.5 * (zr + wr), 0.5 * (zi + wi), power, a, k);
+    complexPow(0.5 * (zi - wi), -0.5 * (zr - wr), power, b, k);
+  }
+  // IFFT(A + iB) = a + i·b for real a, b.
+  for (let k = 0; k < size; k++) {
+    re[k] = a[2 * k]! - b[2 * k + 1]!;
+    im[k] = a[2 * k + 1]! + b[2 * k]!;
   }
   fft(re, im, true);
-  return re;
+  return [re, im];
+}
+
+/** Circular `power`-fold self-convolution of one real sequence (see selfConvolveCircularPair). */
+export function selfConvolveCircular(x: Float64Array, power: number, size: number, center = 0): Float64Array {
+  return selfConvolveCircularPair(x, new Float64Array(0), power, size, center, 0)[0];
 }

@@ -120,7 +120,8 @@ export class Xoshiro128 implements Rng {
       }
     }
     // 53-bit rejection sampling.
-    const bits = Math.ceil(Math.log2(n));
+    let bits = 32; // exact bit length of n − 1 (> 2^32 here); Math.log2 rounds near powers of two
+    while (2 ** bits < n) bits++;
     const hiBits = bits - 32;
     for (;;) {
       const hi = this.nextUint32() >>> (32 - hiBits);

@@ -13,8 +13,20 @@ export class UsageError extends Error {
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 export function parse(argv: string[], options: OptionSpec): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  // parseArgs would read "--epsilon -1" as a flag followed by an option "-1"; join such values so
+  // the validator can name them ("--epsilon "-1": must be > 0").
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    const spec = a.startsWith('--') ? options[a.slice(2)] : undefined;
+    if (spec?.type === 'string' && next !== undefined && /^-[0-9.]/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (err) {
     const msg = (err as Error).message;

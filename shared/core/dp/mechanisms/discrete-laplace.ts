@@ -79,7 +79,7 @@ function uniformBelowBig(rng: Rng, n: bigint): bigint {
   }
 }
 
-/** Bernoulli(exp(−n/(d))) for 0 <= n <= d, BigInt form of CKS20 Algorithm 1 (case γ <= 1), from K = k0. */
+/** Bernoulli(exp(−n/d)) for 0 <= n <= d, BigInt form of CKS20 Algorithm 1 (case γ <= 1), from K = k0. */
 function bernoulliExpUnitBig(rng: Rng, n: bigint, d: bigint, k0: number): boolean {
   let k = k0;
   // A_K ~ Bernoulli(γ/K); stop at the first A_K = 0; return 1 iff K is odd.
@@ -127,7 +127,7 @@ export function bernoulliExpBig(rng: Rng, n: bigint, d: bigint): boolean {
 
 function toBigIntParam(name: string, v: unknown, min: bigint): bigint {
   if (typeof v === 'bigint') {
-    if (v < min) throw invalid(name, v.toString(), `must be an integer >= ${min}`);
+    if (v < min) throw new DpError('InvalidParameter', `${name} (${v}) must be an integer >= ${min}`);
     return v;
   }
   return BigInt(requireInteger(name, v, Number(min)));

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig, validateConfig } from '../../../shared/core/config';
+import type { AnalysisConfigInput } from '../../../shared/core/config';
+
+function base(): AnalysisConfigInput {
+  return {
+    schemaVersion: 1,
+    name: 'pilot',
+    dataset: { path: 'events.csv' },
+    privacyUnit: { column: 'user_id', kind: 'user' },
+    dimensions: [{ name: 'country', column: 'country' }, { name: 'day', column: 'ts', bucket: 'day' }],
+    budget: { epsilon: 1, delta: 1e-6 },
+    metrics: [
+      { id: 'users', kind: 'count-distinct', by: ['country'], privacy: { budgetShare: 0.4, maxPartitionsContributed: 1 } },
+      { id: 'revenue', kind: 'sum', column: 'revenue', by: ['country'], privacy: { budgetShare: 0.4, maxPartitionsContributed: 1, clamp: { low: 0, high: 100 } } },
+      { id: 'arpu', kind: 'ratio', numerator: 'revenue', denominator: 'users', by: ['country'], privacy: { budgetShare: 0.1, maxPartitionsContributed: 1 } },
+    ],
+  };
+}
+
+describe('analysis config v1', () => {
+  it('accepts a valid config and fills defaults', () => {
+    const cfg = parseConfig(base());
+    const m = cfg.metrics[0]!;
+    expect(m.privacy.mechanism).toBe('laplace');
+    expect(m.privacy.maxContributionsPerPartition).toBe(1);
+    expect(m.privacy.preThreshold).toBe(1);
+    expect(m.privacy.selection).toBe('laplace');
+    expect(cfg.budget.accountant).toBe('pld');
+  });
+  it('rejects an unknown schemaVersion with a clear message', () => {
+    const r = validateConfig({ ...base(), schemaVersion: 2 });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]).toEqual({ path: 'schemaVersion', message: 'unknown schemaVersion 2: this workbench reads version 1' });
+  });
+  it('names the JSON path of each bad field', () => {
+    const cfg = base();
+    cfg.metrics.push({ id: 'bad', kind: 'mean', column: 'x', by: ['nope'], privacy: { budgetShare: 0.05, maxPartitionsContributed: 0 } });
+    const r = validateConfig(cfg);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const paths = r.issues.map((i) => i.path);
+    expect(paths).toContain('metrics[3].privacy.maxPartitionsContributed');
+    expect(paths).toContain('metrics[3].by[0]');
+    expect(paths).toContain('metrics[3].privacy.clamp');
+    expect(r.issues.find((i) => i.path === 'metrics[3].by[0]')!.message).toMatch(/unknown dimension "nope"/);
+  });
+  it('refuses budget shares over the whole budget, and duplicate ids', () => {
+    const cfg = base();
+    cfg.metrics[0]!.privacy.budgetShare = 0.7;
+    cfg.metrics.push({ ...cfg.metrics[0]!, privacy: { ...cfg.metrics[0]!.privacy, budgetShare: 0.05 } });
+    const r = validateConfig(cfg);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues.map((i) => i.message).join('\n')).toMatch(/budget shares add up to 1\.1500/);
+    expect(r.issues.map((i) => i.message).join('\n')).toMatch(/duplicate metric id "users"/);
+  });
+  it('checks that ratios refer to existing metrics with the same grouping', () => {
+    const cfg = base();
+    cfg.metrics[2] = { id: 'arpu', kind: 'ratio', numerator: 'revenue', denominator: 'ghost', by: ['country'], privacy: { budgetShare: 0.1, maxPartitionsContributed: 1 } };
+    const r = validateConfig(cfg);
+    expect(!r.ok && r.issues.some((i) => i.path === 'metrics[2].denominator' && /unknown metric "ghost"/.test(i.message))).toBe(true);
+  });
+  it('rejects unknown fields (typos do not pass silently)', () => {
+    const r = validateConfig({ ...base(), budjet: { epsilon: 1 } });
+    expect(r.ok).toBe(false);
+  });
+  it('parseConfig throws one DpError listing every issue', () => {
+    expect(() => parseConfig({ ...base(), budget: { epsilon: -1, delta: 1e-6 } })).toThrow(/budget\.epsilon: must be > 0/);
+  });
+});
