@@ -110,38 +110,96 @@ export function convolveDirect(a: Float64Array, b: Float64Array): Float64Array {
   return out;
 }
 
+function countNonZero(x: Float64Array): number {
+  let c = 0;
+  for (let i = 0; i < x.length; i++) if (x[i] !== 0) c++;
+  return c;
+}
+
 /**
- * Linear convolution of two real sequences, length a.length + b.length − 1. Small inputs use the
- * direct sum; larger ones one complex FFT of z = a + i·b (both spectra recovered from Hermitian
- * symmetry, Numerical Recipes §12.3) and one inverse FFT.
+ * Linear convolution of two real sequences, length a.length + b.length − 1. When one side is short
+ * or sparse the direct sum is used (cheaper, and exact up to rounding for non-negative inputs);
+ * otherwise one complex FFT of z = a + i·b (both spectra recovered from Hermitian symmetry,
+ * Numerical Recipes §12.3) and one inverse FFT.
  */
 export function convolveReal(a: Float64Array, b: Float64Array): Float64Array {
-  const outLen = a.length + b.length - 1;
-  if (a.length * b.length <= 1 << 15 || Math.min(a.length, b.length) <= 32) return convolveDirect(a, b);
-  const n = nextPow2(outLen);
-  const re = new Float64Array(n);
-  const im = new Float64Array(n);
-  re.set(a);
-  im.set(b);
-  fft(re, im);
-  const cr = new Float64Array(n);
-  const ci = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    const m = (n - k) & (n - 1);
-    const zr = re[k]!;
-    const zi = im[k]!;
-    const wr = re[m]!;
-    const wi = -im[m]!; // conj(Z_{n−k})
-    // A = (Z + conj Z')/2, B = (Z − conj Z')/(2i)
-    const ar = 0.5 * (zr + wr);
-    const ai = 0.5 * (zi + wi);
-    const br = 0.5 * (zi - wi);
-    const bi = -0.5 * (zr - wr);
-    cr[k] = ar * br - ai * bi;
-    ci[k] = ar * bi + ai * br;
+  if (directIsCheaper(a, b)) return convolveSparseFirst(a, b);
+  return convolveRealPair(a, b, new Float64Array(0), new Float64Array(0))[0];
+}
+
+/**
+ * True when the direct sum (skipping the zero entries of the sparser side) costs less than the
+ * FFT: one side short or sparse (e.g. a lattice PLD rounded onto a fine grid).
+ */
+export function directIsCheaper(a: Float64Array, b: Float64Array): boolean {
+  const n = nextPow2(a.length + b.length - 1);
+  const fftCost = 6 * n * Math.log2(n);
+  return countNonZero(a) * b.length <= fftCost || countNonZero(b) * a.length <= fftCost;
+}
+
+/** Direct convolution with the sparser argument outside (its zeros are skipped). */
+export function convolveSparseFirst(a: Float64Array, b: Float64Array): Float64Array {
+  return countNonZero(a) * b.length <= countNonZero(b) * a.length ? convolveDirect(a, b) : convolveDirect(b, a);
+}
+
+/** Splits the spectrum Z of x + i·y into X_k, Y_k (Numerical Recipes §12.3) and returns X_k·Y_k. */
+function productOfPacked(re: Float64Array, im: Float64Array, k: number, out: Float64Array): void {
+  const n = re.length;
+  const m = (n - k) & (n - 1);
+  const zr = re[k]!;
+  const zi = im[k]!;
+  const wr = re[m]!;
+  const wi = -im[m]!; // conj(Z_{n−k})
+  // X = (Z + conj Z')/2, Y = (Z − conj Z')/(2i)
+  const ar = 0.5 * (zr + wr);
+  const ai = 0.5 * (zi + wi);
+  const br = 0.5 * (zi - wi);
+  const bi = -0.5 * (zr - wr);
+  out[0] = ar * br - ai * bi;
+  out[1] = ar * bi + ai * br;
+}
+
+/**
+ * Two linear convolutions a∗b and c∗d of real sequences by FFT: forward FFTs of a + i·b and
+ * c + i·d (spectra separated by Hermitian symmetry, Numerical Recipes §12.3) and one inverse FFT
+ * of (A·B) + i·(C·D), whose real and imaginary parts are the two results.
+ */
+export function convolveRealPair(a: Float64Array, b: Float64Array, c: Float64Array, d: Float64Array): [Float64Array, Float64Array] {
+  const len1 = a.length + b.length - 1;
+  const len2 = c.length > 0 && d.length > 0 ? c.length + d.length - 1 : 0;
+  const n = nextPow2(Math.max(len1, len2, 1));
+  const re1 = new Float64Array(n);
+  const im1 = new Float64Array(n);
+  re1.set(a);
+  im1.set(b);
+  fft(re1, im1);
+  let re2: Float64Array | undefined;
+  let im2: Float64Array | undefined;
+  if (len2 > 0) {
+    re2 = new Float64Array(n);
+    im2 = new Float64Array(n);
+    re2.set(c);
+    im2.set(d);
+    fft(re2, im2);
   }
-  fft(cr, ci, true);
-  return cr.subarray(0, outLen).slice();
+  const outRe = new Float64Array(n);
+  const outIm = new Float64Array(n);
+  const t = new Float64Array(2);
+  for (let k = 0; k < n; k++) {
+    productOfPacked(re1, im1, k, t);
+    let pr = t[0]!;
+    let pi = t[1]!;
+    if (re2 && im2) {
+      productOfPacked(re2, im2, k, t);
+      // + i·(C·D)
+      pr -= t[1]!;
+      pi += t[0]!;
+    }
+    outRe[k] = pr;
+    outIm[k] = pi;
+  }
+  fft(outRe, outIm, true);
+  return [outRe.subarray(0, len1).slice(), len2 > 0 ? outIm.subarray(0, len2).slice() : new Float64Array(0)];
 }
 
 /** (re + i·im)^power by binary exponentiation, or 0 when |z|^power underflows. */

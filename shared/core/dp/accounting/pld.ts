@@ -13,9 +13,27 @@
 // `_pld_for_subsampled_mechanism` returns one symmetric PLD when sampling_prob = 1); randomized
 // response (worst pair of inputs) and the generic (ε, δ) PLD of `from_privacy_parameters` are
 // invariant under swapping the pair. So one PLD per event suffices.
+//
+// Beyond dp_accounting: Gaussians are merged exactly into one (μ² = Σ(Δ/σ)²); k copies of a
+// discrete mechanism are composed exactly on its own lattice before rounding; continuous PLDs are
+// built from cell integrals rather than second differences of δ; FFT products get a second,
+// exponentially tilted pass so the far upper tail (δ ≈ 1e−12 after 10^4 releases) keeps its
+// relative precision; ln of the lower mass is tracked so ε(δ) stays exact for losses above 745.
+//
+// API (all PLDs are `Pld` values; see each doc comment):
+//   pldAccountant / makePldAccountant(opts)   the Accountant (name 'pld')
+//   pldForEvent(event, interval)              grid PLD of one release (connect-the-dots)
+//   latticePldForEvent(event)                 exact PLD of a discrete mechanism, or undefined
+//   laplacePld, gaussianPld                   grid PLDs by mechanism parameters
+//   discretizePld(pld, interval)              connect-the-dots rounding onto a grid
+//   composePld(a, b, tail)                    PLD of two mechanisms composed
+//   selfComposePld(pld, k, tail)              PLD of k copies
+//   composeEventsPld(events, opts)            grid PLD of a whole event list
+//   pldEpsilonAt(pld, δ), pldDeltaAt(pld, ε)  privacy parameters from a PLD
+//   gdpDelta(μ, ε), gdpEpsilon(μ, δ), laplaceDelta(α, ε)   exact single-mechanism profiles
 
 import { DpError, requireDelta, requireInteger, requireNonNegative, requirePositive } from '../../errors';
-import { convolveDirect, convolveReal, nextPow2, selfConvolveCircularPair } from '../../math/fft';
+import { convolveDirect, convolveRealPair, convolveSparseFirst, directIsCheaper, nextPow2, selfConvolveCircularPair } from '../../math/fft';
 import { logAddExp, normalLogCdf, normalQuantile } from '../../math/special';
 import { flattenEvents, type BaseEvent, type CountedEvent, type DpEvent } from './events';
 import type { Accountant } from './types';
@@ -75,10 +93,11 @@ export function laplaceDelta(alpha: number, epsilon: number): number {
 }
 
 /**
- * Exact δ(ε) of the Gaussian mechanism with μ = Δ/σ (Balle & Wang 2018, Thm 8):
- * Φ(−ε/μ + μ/2) − e^ε Φ(−ε/μ − μ/2), computed in log space so tiny δ keep full relative precision.
+ * Exact δ(ε) of μ-Gaussian DP, i.e. of the Gaussian mechanism with μ = Δ/σ (Balle & Wang 2018,
+ * Thm 8; Dong, Roth, Su 2022, Cor. 2.13): Φ(−ε/μ + μ/2) − e^ε Φ(−ε/μ − μ/2), computed in log space
+ * so tiny δ keep full relative precision.
  */
-export function analyticGaussianDelta(mu: number, epsilon: number): number {
+export function gdpDelta(mu: number, epsilon: number): number {
   const la = normalLogCdf(-epsilon / mu + mu / 2);
   const lb = normalLogCdf(-epsilon / mu - mu / 2);
   const t = epsilon + lb - la;
@@ -87,24 +106,24 @@ export function analyticGaussianDelta(mu: number, epsilon: number): number {
 }
 
 /**
- * Exact smallest ε ≥ 0 with analyticGaussianDelta(μ, ε) ≤ δ, by bisection (Balle & Wang 2018,
+ * Exact smallest ε ≥ 0 with gdpDelta(μ, ε) ≤ δ for μ-Gaussian DP, by bisection (Balle & Wang 2018,
  * Thm 8; dp_accounting `gaussian_mechanism.get_epsilon_gaussian`). Returns the upper end of the
  * final bracket, so the returned ε always satisfies the δ.
  */
-export function analyticGaussianEpsilon(mu: number, delta: number): number {
+export function gdpEpsilon(mu: number, delta: number): number {
   if (delta >= 1) return 0;
   if (delta <= 0) return Infinity;
-  if (analyticGaussianDelta(mu, 0) <= delta) return 0;
+  if (gdpDelta(mu, 0) <= delta) return 0;
   let lo = 0;
   let hi = mu * mu / 2 + mu * Math.max(1, -normalQuantile(delta)) + 1;
-  while (analyticGaussianDelta(mu, hi) > delta) {
+  while (gdpDelta(mu, hi) > delta) {
     lo = hi;
     hi *= 2;
   }
   for (let i = 0; i < 200 && hi - lo > 1e-15 * Math.max(1, hi); i++) {
     const mid = lo + (hi - lo) / 2;
     if (mid === lo || mid === hi) break;
-    if (analyticGaussianDelta(mu, mid) > delta) lo = mid;
+    if (gdpDelta(mu, mid) > delta) lo = mid;
     else hi = mid;
   }
   return hi;
@@ -113,6 +132,7 @@ export function analyticGaussianEpsilon(mu: number, delta: number): number {
 // ---------------------------------------------------------------------------------------------
 // Construction of single-event PLDs.
 
+/** Builds a Pld value (see the `Pld` doc for the loss of each entry). */
 function makePld(interval: number, shift: number, lowerIndex: number, probs: Float64Array, infinityMass: number): Pld {
   return { interval, shift, lowerIndex, probs, infinityMass };
 }
@@ -130,57 +150,148 @@ function trimmed(p: Pld): Pld {
 }
 
 /**
- * Pessimistic connect-the-dots PLD on the contiguous grid {lo·d, …, hi·d} from the hockey-stick
- * divergence at the grid points (Doroshenko et al. 2022, Algorithm 1; dp_accounting
- * `create_pmf_pessimistic_connect_dots_fixed_gap`): p_lo = 1 − δ_lo + (δ_{lo+1} − δ_lo)/(e^d − 1),
- * p_i = ((δ_{i+1} − δ_i) − e^d (δ_i − δ_{i−1}))/(e^d − 1), p_hi = (δ_hi − δ_{hi−1})/(e^{−d} − 1),
- * ∞-mass δ_hi.
+ * Adds an atom of `mass` at privacy loss `loss` to the grid array `out` (entry j ↔ loss
+ * (first + j)·d) by connect-the-dots: with a = ⌊loss/d⌋·d the mass at a + d is
+ * mass·(1 − e^{−(loss−a)})/(1 − e^{−d}), the rest at a, which keeps both the mass and its mass
+ * under the lower distribution (mass·e^{−loss}). As (1 − e^{ε}u)₊ is convex in u = e^{−ℓ}, δ(ε)
+ * can only grow (Jensen) and is unchanged at grid points (Doroshenko et al. 2022, Algorithm 1 /
+ * dp_accounting `create_pmf_pessimistic_connect_dots`).
  */
-function connectDotsFixedGap(interval: number, lo: number, hi: number, deltaAt: (eps: number) => number): Pld {
-  const n = hi - lo + 1;
-  if (n > MAX_BINS) throw new SupportTooLarge();
-  const deltas = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const d = deltaAt((lo + i) * interval);
-    deltas[i] = i > 0 ? Math.min(d, deltas[i - 1]!) : d; // δ(ε) is non-increasing
+function addAtom(out: Float64Array, first: number, interval: number, loss: number, mass: number): void {
+  const last = first + out.length - 1;
+  let j = Math.floor(loss / interval);
+  if (j < first) j = first;
+  if (j > last) j = last;
+  let frac = loss - j * interval;
+  if (frac <= 0 || j === last) {
+    out[j - first] = out[j - first]! + mass;
+    return;
   }
-  const probs = new Float64Array(n);
-  if (n === 1) {
-    probs[0] = 1 - deltas[0]!;
-    return trimmed(makePld(interval, 0, lo, probs, deltas[0]!));
-  }
-  const em1 = Math.expm1(interval);
-  const e = Math.exp(interval);
-  probs[0] = 1 - deltas[0]! + (deltas[1]! - deltas[0]!) / em1;
-  for (let i = 1; i < n - 1; i++) {
-    probs[i] = (deltas[i + 1]! - deltas[i]! - e * (deltas[i]! - deltas[i - 1]!)) / em1;
-  }
-  probs[n - 1] = (deltas[n - 1]! - deltas[n - 2]!) / Math.expm1(-interval);
-  return trimmed(makePld(interval, 0, lo, probs, deltas[n - 1]!));
+  if (frac > interval) frac = interval;
+  let up = (mass * Math.expm1(-frac)) / Math.expm1(-interval);
+  if (up > mass) up = mass;
+  out[j + 1 - first] = out[j + 1 - first]! + up;
+  out[j - first] = out[j - first]! + (mass - up);
 }
 
+/*
+ * Continuous mechanisms. dp_accounting builds the connect-the-dots PMF from δ at the grid points
+ * by second differences (`create_pmf_pessimistic_connect_dots_fixed_gap`), which loses ~1e−16/d² of
+ * relative precision per bin. Here the same PMF is built cell by cell: the mass of the loss density
+ * on [a, a+d] goes to a + d with weight (1 − e^{−(ℓ−a)})/(1 − e^{−d}) and to a with weight
+ * (e^{−(ℓ−a)} − e^{−d})/(1 − e^{−d}) (the atom split above, integrated), mass below the grid is
+ * rounded up to its first point and mass above it is split between the last point and +∞ (the
+ * ∞-mass is δ at the last point). This is exactly the connect-the-dots PLD (δ matches at every grid
+ * point), computed without cancellation.
+ */
+
 /**
- * Connect-the-dots PLD of the Laplace mechanism (dp_accounting `from_laplace_mechanism`, connect
- * dots on [−α, α], α = sensitivity/scale; Doroshenko et al. 2022).
+ * Connect-the-dots PLD of the Laplace mechanism (dp_accounting `from_laplace_mechanism`, grid
+ * [⌊−α/d⌋, ⌈α/d⌉], α = sensitivity/scale; Doroshenko et al. 2022). Loss of the ADD pair
+ * (Lap(0,b) vs Lap(Δ,b)): atoms α (mass ½) and −α (mass ½e^{−α}), density ¼e^{−(α−ℓ)/2} on
+ * (−α, α) (Koskela, Jälkö, Prediger, Honkela 2021, §3). Cell integrals are in closed form.
  */
 export function laplacePld(scale: number, sensitivity: number, interval: number): Pld {
   const alpha = sensitivity / scale;
-  return connectDotsFixedGap(interval, Math.floor(-alpha / interval), Math.ceil(alpha / interval), (e) =>
-    laplaceDelta(alpha, e),
-  );
+  const d = interval;
+  const lo = Math.floor(-alpha / d);
+  const hi = Math.ceil(alpha / d);
+  const n = hi - lo + 1;
+  if (n > MAX_BINS) throw new SupportTooLarge();
+  const probs = new Float64Array(n);
+  const den = -Math.expm1(-d);
+  for (let j = 0; j < n - 1; j++) {
+    const a = (lo + j) * d;
+    const s = Math.max(a, -alpha);
+    const t = Math.min(a + d, alpha);
+    if (!(t > s)) continue;
+    const c = -Math.expm1(-(t - s) / 2);
+    // ∫_s^t (1 − e^{−(ℓ−a)}) f and ∫_s^t (e^{−(ℓ−a)} − e^{−d}) f with f = ¼e^{−(α−ℓ)/2}.
+    const up = (0.5 * c * Math.exp((t - alpha) / 2) * -Math.expm1((2 * a - s - t) / 2)) / den;
+    const down = (0.5 * c * Math.exp((2 * a - alpha - s) / 2) * -Math.expm1((s + t - 2 * a) / 2 - d)) / den;
+    probs[j] = probs[j]! + down;
+    probs[j + 1] = probs[j + 1]! + up;
+  }
+  addAtom(probs, lo, d, alpha, 0.5);
+  addAtom(probs, lo, d, -alpha, 0.5 * Math.exp(-alpha));
+  return trimmed(makePld(d, 0, lo, probs, 0));
 }
+
+/** Gauss–Legendre nodes and weights on [−1, 1] (Abramowitz & Stegun 1964, Table 25.4). */
+const GL4: readonly (readonly [number, number])[] = [
+  [-0.8611363115940526, 0.3478548451374538],
+  [-0.3399810435848563, 0.6521451548625461],
+  [0.3399810435848563, 0.6521451548625461],
+  [0.8611363115940526, 0.3478548451374538],
+];
+const GL8: readonly (readonly [number, number])[] = [
+  [-0.9602898564975363, 0.1012285362903763],
+  [-0.796666477413627, 0.2223810344533745],
+  [-0.525532409916329, 0.3137066458778873],
+  [-0.1834346424956498, 0.362683783378362],
+  [0.1834346424956498, 0.362683783378362],
+  [0.525532409916329, 0.3137066458778873],
+  [0.796666477413627, 0.2223810344533745],
+  [0.9602898564975363, 0.1012285362903763],
+];
 
 /**
  * Connect-the-dots PLD of the Gaussian mechanism with μ = Δ/σ on the ε range dp_accounting uses
- * (`GaussianPrivacyLoss.connect_dots_bounds` with log_mass_truncation_bound −50):
- * |ε| ≤ μ²/2 + z μ, z = −Φ⁻¹(e^{−50}/2) (Doroshenko et al. 2022).
+ * (`GaussianPrivacyLoss.connect_dots_bounds`, log_mass_truncation_bound −50):
+ * |ε| ≤ μ²/2 + zμ, z = −Φ⁻¹(e^{−50}/2) (Doroshenko et al. 2022). The loss is N(μ²/2, μ²) under
+ * the upper distribution (Balle & Wang 2018, Lemma 5); cell integrals by Gauss–Legendre
+ * quadrature (4 or 8 nodes, sub-cells when a cell is wide relative to μ; error < 1e−16 relative).
  */
 export function gaussianPld(mu: number, interval: number): Pld {
+  const d = interval;
+  const m = (mu * mu) / 2;
   const z = -normalQuantile(0.5 * Math.exp(GAUSSIAN_LOG_MASS_TRUNCATION));
-  const epsUpper = (mu * mu) / 2 + z * mu;
-  return connectDotsFixedGap(interval, Math.floor(-epsUpper / interval), Math.ceil(epsUpper / interval), (e) =>
-    analyticGaussianDelta(mu, e),
-  );
+  const epsUpper = m + z * mu;
+  const lo = Math.floor(-epsUpper / d);
+  const hi = Math.ceil(epsUpper / d);
+  const n = hi - lo + 1;
+  if (n > MAX_BINS) throw new SupportTooLarge();
+  // Quadrature rule: the log-density changes by at most κ·(width/μ) across a (sub-)cell.
+  const kappa = (epsUpper + m) / mu + 1;
+  const spread = (kappa * d) / mu;
+  const rule = spread <= 0.02 ? GL4 : GL8;
+  const sub = spread <= 0.02 ? 1 : Math.ceil(2 * spread);
+  const den = -Math.expm1(-d);
+  const offs: number[] = [];
+  const wUp: number[] = [];
+  const wDown: number[] = [];
+  const norm = 1 / (mu * Math.sqrt(2 * Math.PI));
+  for (let q = 0; q < sub; q++) {
+    for (const [x, w] of rule) {
+      const h = ((q + (x + 1) / 2) * d) / sub;
+      const weight = ((w / 2) * d * norm) / sub;
+      offs.push(h);
+      wUp.push((weight * -Math.expm1(-h)) / den);
+      wDown.push((weight * Math.exp(-d) * Math.expm1(d - h)) / den);
+    }
+  }
+  const probs = new Float64Array(n);
+  const s2 = 2 * mu * mu;
+  const nodes = offs.length;
+  for (let j = 0; j < n - 1; j++) {
+    const a = (lo + j) * d - m;
+    let up = 0;
+    let down = 0;
+    for (let q = 0; q < nodes; q++) {
+      const x = a + offs[q]!;
+      const f = Math.exp(-(x * x) / s2);
+      up += wUp[q]! * f;
+      down += wDown[q]! * f;
+    }
+    probs[j] = probs[j]! + down;
+    probs[j + 1] = probs[j + 1]! + up;
+  }
+  const gLo = lo * d;
+  const gHi = hi * d;
+  probs[0] = probs[0]! + Math.exp(normalLogCdf((gLo - m) / mu));
+  // Above the grid: mass P(ℓ > gHi) splits into ∞ (δ(gHi)) and gHi (e^{gHi}·P_lower(ℓ > gHi)).
+  probs[n - 1] = probs[n - 1]! + Math.exp(gHi + normalLogCdf(-(gHi + m) / mu));
+  return trimmed(makePld(d, 0, lo, probs, gdpDelta(mu, gHi)));
 }
 
 /** ln Σ_{x∈Z} e^{−x²/(2σ²)}: Poisson summation σ√(2π)(1 + 2Σ_k e^{−2π²σ²k²}) for σ ≥ 1.5, else the direct sum. */
@@ -291,24 +402,9 @@ export function discretizePld(pld: Pld, interval: number): Pld {
   const last = Math.ceil(lossAt(n - 1) / interval);
   if (last - first + 1 > MAX_BINS) throw new SupportTooLarge();
   const out = new Float64Array(last - first + 1);
-  const denom = Math.expm1(-interval);
   for (let i = 0; i < n; i++) {
     const mass = p.probs[i]!;
-    if (mass === 0) continue;
-    const loss = lossAt(i);
-    let j = Math.floor(loss / interval);
-    if (j < first) j = first;
-    if (j > last) j = last;
-    let frac = loss - j * interval;
-    if (frac <= 0 || j === last) {
-      out[j - first] = out[j - first]! + mass;
-      continue;
-    }
-    if (frac > interval) frac = interval;
-    let up = (mass * Math.expm1(-frac)) / denom;
-    if (up > mass) up = mass;
-    out[j + 1 - first] = out[j + 1 - first]! + up;
-    out[j - first] = out[j - first]! + (mass - up);
+    if (mass > 0) addAtom(out, first, interval, lossAt(i), mass);
   }
   return trimmed(makePld(interval, 0, first, out, p.infinityMass));
 }
@@ -336,6 +432,7 @@ export function pldForEvent(event: BaseEvent, interval = DEFAULT_VALUE_DISCRETIZ
   }
 }
 
+/** The NotSupported error for zCDP events, which carry no privacy loss distribution. */
 function notSupportedZcdp(): DpError {
   return new DpError(
     'NotSupported',
@@ -346,10 +443,12 @@ function notSupportedZcdp(): DpError {
 // ---------------------------------------------------------------------------------------------
 // Composition.
 
+/** Privacy loss of entry i: shift + (lowerIndex + i)·interval. */
 function lossOf(p: Pld, i: number): number {
   return p.shift + (p.lowerIndex + i) * p.interval;
 }
 
+/** Composition adds losses index-wise, so both PLDs must share one interval. */
 function requireComposable(a: Pld, b: Pld): void {
   if (a.interval !== b.interval) {
     throw new DpError('InvalidParameter', `PLD intervals differ (${a.interval} vs ${b.interval}); discretize both to one grid first`);
@@ -399,11 +498,50 @@ function truncateTails(probs: Float64Array, tail: number): { offset: number; pro
 export function composePld(a: Pld, b: Pld, tailMassTruncation = 0): Pld {
   requireComposable(a, b);
   if (a.probs.length + b.probs.length - 1 > MAX_BINS) throw new SupportTooLarge();
-  const conv = convolveReal(a.probs, b.probs);
+  let conv: Float64Array;
+  if (directIsCheaper(a.probs, b.probs)) {
+    conv = convolveSparseFirst(a.probs, b.probs);
+  } else {
+    // Plain FFT products are accurate to ~1e−16 of the peak only; a second, exponentially tilted
+    // convolution (see selfComposePld) keeps the far upper tail accurate.
+    const sa = indexStats(a.probs);
+    const sb = indexStats(b.probs);
+    const theta = TILT_Z / Math.sqrt(sa.sd * sa.sd + sb.sd * sb.sd);
+    const ta = tilt(a.probs, theta);
+    const tb = tilt(b.probs, theta);
+    const [plain, tilted] = convolveRealPair(a.probs, b.probs, ta.probs, tb.probs);
+    conv = splice(plain, tilted, ta.logMgf + tb.logMgf, theta, 0);
+  }
   for (let i = 0; i < conv.length; i++) if (!(conv[i]! > 0)) conv[i] = 0;
   const inf = a.infinityMass + b.infinityMass - a.infinityMass * b.infinityMass;
   const t = truncateTails(conv, tailMassTruncation);
   return trimmed(makePld(a.interval, a.shift + b.shift, a.lowerIndex + b.lowerIndex + t.offset, t.probs, Math.min(1, inf + t.rightMass)));
+}
+
+/**
+ * Merges a plain FFT result with the exponentially tilted one: entry j (sum index offset + j) is
+ * tilted[j]·e^{logScale − θ(offset+j)} wherever that pass has the smaller round-off bound (its
+ * peak times the untilting factor, against the plain pass's peak). Clamps negatives to 0.
+ */
+function splice(plain: Float64Array, tilted: Float64Array, logScale: number, theta: number, offset: number): Float64Array {
+  let maxPlain = 0;
+  let maxTilted = 0;
+  for (let j = 0; j < plain.length; j++) {
+    if (!(plain[j]! > 0)) plain[j] = 0;
+    if (plain[j]! > maxPlain) maxPlain = plain[j]!;
+    if (tilted[j]! > maxTilted) maxTilted = tilted[j]!;
+  }
+  if (!(maxTilted > 0 && maxPlain > 0)) return plain;
+  const logErrPlain = Math.log(maxPlain);
+  const logMaxTilted = Math.log(maxTilted);
+  for (let j = 0; j < plain.length; j++) {
+    const logFactor = logScale - theta * (offset + j);
+    if (logMaxTilted + logFactor < logErrPlain) {
+      const v = tilted[j]!;
+      plain[j] = v > 0 ? Math.exp(Math.log(v) + logFactor) : 0;
+    }
+  }
+  return plain;
 }
 
 /**
@@ -507,25 +645,7 @@ export function selfComposePld(pld: Pld, k: number, tailMassTruncation = DEFAULT
   const [circPlain, circTilted] = selfConvolveCircularPair(p.probs, tilted.probs, k, size, c0, c1);
   const plain = windowOf(circPlain, k, c0, lo, outLen);
   const tiltedOut = windowOf(circTilted, k, c1, lo, outLen);
-  let maxPlain = 0;
-  let maxTilted = 0;
-  for (let j = 0; j < outLen; j++) {
-    if (plain[j]! > maxPlain) maxPlain = plain[j]!;
-    if (tiltedOut[j]! > maxTilted) maxTilted = tiltedOut[j]!;
-  }
-  const out = plain;
-  const logScale = k * tilted.logMgf;
-  if (maxTilted > 0 && maxPlain > 0) {
-    const logErrPlain = Math.log(maxPlain);
-    const logMaxTilted = Math.log(maxTilted);
-    for (let j = 0; j < outLen; j++) {
-      const logFactor = logScale - theta * (lo + j);
-      if (logMaxTilted + logFactor < logErrPlain) {
-        const v = tiltedOut[j]!;
-        out[j] = v > 0 ? Math.exp(Math.log(v) + logFactor) : 0;
-      }
-    }
-  }
+  const out = splice(plain, tiltedOut, k * tilted.logMgf, theta, lo);
   // Mass above the window (≤ tail/2 by the Chernoff bound) wraps around to lower losses: it is
   // added to +∞. Mass below the window wraps to higher losses, which is pessimistic already.
   // (dp_accounting adds the whole tail_mass_truncation.)
@@ -628,6 +748,7 @@ interface Profile {
   epsilonAt(delta: number): number;
 }
 
+/** The profile of a discrete PLD (pldDeltaAt / pldEpsilonAt). */
 function pldProfile(pld: Pld): Profile {
   return { deltaAt: (e) => pldDeltaAt(pld, e), epsilonAt: (d) => pldEpsilonAt(pld, d) };
 }
@@ -638,6 +759,7 @@ interface Plan {
   others: CountedEvent[];
 }
 
+/** Separates the Gaussian releases (merged into one μ²) from the rest; rejects zcdp events. */
 function planOf(groups: readonly CountedEvent[]): Plan {
   let gaussianMu2 = 0;
   const others: CountedEvent[] = [];
@@ -721,14 +843,15 @@ function profileOf(groups: readonly CountedEvent[], interval: number, tail: numb
     if (plan.gaussianMu2 === 0) return { deltaAt: () => 0, epsilonAt: () => 0 };
     const mu = Math.sqrt(plan.gaussianMu2);
     return {
-      deltaAt: (e) => analyticGaussianDelta(mu, e),
-      epsilonAt: (d) => analyticGaussianEpsilon(mu, d),
+      deltaAt: (e) => gdpDelta(mu, e),
+      epsilonAt: (d) => gdpEpsilon(mu, d),
     };
   }
   if (plan.gaussianMu2 === 0 && plan.others.length === 1) {
     const { event, count } = plan.others[0]!;
     const lattice = latticePldForEvent(event);
-    if (lattice) {
+    // Exact on the lattice unless the lattice is finer than the grid and long (then the grid is cheaper).
+    if (lattice && (lattice.interval >= interval || lattice.probs.length * count <= DIRECT_SELF_COMPOSE_LEN)) {
       try {
         return pldProfile(selfComposePld(lattice, count, tail));
       } catch (err) {
@@ -766,6 +889,7 @@ function pureEpsilon(groups: readonly CountedEvent[]): number {
   return eps;
 }
 
+/** Validates the options and applies dp_accounting's defaults. */
 function resolveOptions(opts: PldAccountantOptions): { interval: number; tail: number } {
   const interval = requirePositive('valueDiscretizationInterval', opts.valueDiscretizationInterval ?? DEFAULT_VALUE_DISCRETIZATION_INTERVAL);
   const tail = requireNonNegative('tailMassTruncation', opts.tailMassTruncation ?? DEFAULT_TAIL_MASS_TRUNCATION);
