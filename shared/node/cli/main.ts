@@ -6,6 +6,7 @@ import type { Io } from './args';
 import { UsageError } from './args';
 import { runCompose, composeHelp } from './commands/compose';
 import { runMechanism, mechanismHelp } from './commands/mechanism';
+import { runProfile, profileHelp } from './commands/profile';
 import { runSelect, selectHelp } from './commands/select';
 
 interface Command {
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   mechanism: { run: runMechanism, summary: 'noise scale, std and accuracy of one release', help: mechanismHelp },
   compose: { run: runCompose, summary: 'total privacy loss of many releases under an accountant', help: composeHelp },
   select: { run: runSelect, summary: 'threshold and keep probabilities of DP partition selection', help: selectHelp },
+  profile: { run: runProfile, summary: 'contribution profile of a data file (L0, L∞, units per cohort, bounds)', help: profileHelp },
 };
 
 export const mainHelp = `dpw: DP Workbench command line
