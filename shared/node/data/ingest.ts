@@ -62,6 +62,12 @@ export interface OpenDatasetOptions {
   readonly engine?: Engine;
   /** Name of the table to create (an existing one is replaced on success only); a fresh name otherwise. */
   readonly table?: string;
+  /**
+   * Load only these columns (CSV/TSV and Parquet): the analysis's unit, cohort, value and filter
+   * columns. A pure optimisation — if any is not in the file, every column is loaded, so the
+   * caller's column checks report the missing one with its role.
+   */
+  readonly columns?: readonly string[];
 }
 
 export interface LoadedColumn {
@@ -1061,8 +1067,16 @@ export async function openDataset(path: string, opts: OpenDatasetOptions = {}): 
         types = Object.fromEntries([...overrides.keys()].map((k) => [k, 'VARCHAR']));
       }
       onProgress?.({ phase: 'reading', fraction: 0, bytes: head.size });
+      let projection = '*';
+      if (opts.columns && opts.columns.length > 0 && (csv || format === 'parquet')) {
+        const names = src.columnNames ?? (await describe(engine, `SELECT * FROM ${readerSql(src, format, {})}`, signal).catch(async (e: unknown) => {
+          throw await mapReadError(e, src, signal);
+        })).map((c) => c.name);
+        const wanted = [...new Set([...opts.columns, ...overrides.keys()])];
+        if (wanted.every((c) => names.includes(c))) projection = wanted.map(quoteIdent).join(', ');
+      }
       created = true;
-      await engine.run(`CREATE OR REPLACE TABLE ${quoteIdent(table)} AS SELECT * FROM ${readerSql(src, format, types)}`, {
+      await engine.run(`CREATE OR REPLACE TABLE ${quoteIdent(table)} AS SELECT ${projection} FROM ${readerSql(src, format, types)}`, {
         ...(signal ? { signal } : {}),
         ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
         ...(onProgress ? { onProgress: (p: { fraction: number | null }) => onProgress({ phase: 'reading', fraction: p.fraction }) } : {}),

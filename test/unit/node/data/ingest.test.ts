@@ -92,6 +92,16 @@ describe('formats', () => {
     expect(ds.warnings).toEqual([]);
   });
 
+  it('loads only the requested columns, or every column when one of them is missing', async () => {
+    const ds = await load(file('proj.csv', EVENTS), { columns: ['uid', 'revenue'] });
+    expect(ds.columns.map((c) => c.name)).toEqual(['uid', 'revenue']);
+    expect(ds.rowCount).toBe(4);
+    const all = await load(file('proj2.csv', EVENTS), { columns: ['uid', 'nope'] });
+    expect(all.columns.map((c) => c.name)).toEqual(['uid', 'ts', 'event', 'country', 'revenue', 'ok']);
+    // Strictness is kept under a projection: a ragged row in an unread column still fails.
+    await expectError(load(file('proj3.csv', EVENTS + '4,2024-01-04 00:00:00,view,US,1,true,extra\n'), { columns: ['uid'] }), 'RaggedRow', /line 6/);
+  });
+
   it('TSV', async () => {
     const ds = await load(file('events.tsv', 'uid\tcountry\trevenue\n1\tUS\t2.5\n2\tFR\t3\n'));
     expect(ds.format).toBe('tsv');
