@@ -130,6 +130,69 @@ export class Xoshiro128 implements Rng {
     }
   }
 
+  /**
+   * Fills out[start..end) with the next uniform 32-bit words: exactly the values that as many
+   * nextUint32() calls would return, in order. The state lives in locals for the whole loop, which
+   * makes bulk generation several times cheaper per word than separate calls (Monte-Carlo engine).
+   */
+  fillUint32(out: Uint32Array, start = 0, end = out.length): void {
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    for (let i = start; i < end; i++) {
+      const m = Math.imul(s1, 5);
+      out[i] = Math.imul((m << 7) | (m >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
+  /**
+   * Fills out[start..end) with uniforms on the open interval (0, 1), each exactly what
+   * nextDouble() would return (two words per value, in the same order).
+   */
+  fillOpen01(out: Float64Array, start = 0, end = out.length): void {
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    for (let i = start; i < end; i++) {
+      let m = Math.imul(s1, 5);
+      const hi = Math.imul((m << 7) | (m >>> 25), 9) >>> 6;
+      let t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      m = Math.imul(s1, 5);
+      const lo = Math.imul((m << 7) | (m >>> 25), 9) >>> 6;
+      t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = (hi * TWO_POW_26 + lo + 0.5) * TWO_POW_M52;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
   /** Snapshot of the 128-bit state (to resume a stream). */
   state(): Uint32Array {
     return Uint32Array.of(this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0);

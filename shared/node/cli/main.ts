@@ -8,6 +8,8 @@ import { runCompose, composeHelp } from './commands/compose';
 import { runMechanism, mechanismHelp } from './commands/mechanism';
 import { runProfile, profileHelp } from './commands/profile';
 import { runSelect, selectHelp } from './commands/select';
+import { runBench, benchHelp } from './commands/bench';
+import { runSimulate, simulateHelp, runSweep, sweepHelp } from './commands/simulate';
 
 interface Command {
   run: (argv: string[], io: Io) => number | Promise<number>;
@@ -20,6 +22,9 @@ const COMMANDS: Record<string, Command> = {
   compose: { run: runCompose, summary: 'total privacy loss of many releases under an accountant', help: composeHelp },
   select: { run: runSelect, summary: 'threshold and keep probabilities of DP partition selection', help: selectHelp },
   profile: { run: runProfile, summary: 'contribution profile of a data file (L0, L∞, units per cohort, bounds)', help: profileHelp },
+  simulate: { run: runSimulate, summary: 'Monte-Carlo simulation of a config on its sample: error per metric and cohort', help: simulateHelp },
+  sweep: { run: runSweep, summary: 'privacy-versus-error grid over ε, L0, L∞ and pre-threshold (Pareto data)', help: sweepHelp },
+  bench: { run: runBench, summary: 'the reference Monte-Carlo workload (WORKLOAD.md) with the engine; JSON for compare.sh', help: benchHelp },
 };
 
 export const mainHelp = `dpw: DP Workbench command line
