@@ -15,7 +15,7 @@ import { DpError, invalid, requireInteger, requireNonNegative, requireOpenUnit, 
 import { erfcx, normalQuantile } from '../../math/special';
 import type { Rng } from '../../rng';
 import type { BigRational } from './discrete-laplace';
-import { bernoulliExpBig, bernoulliExpSafe, discreteLaplaceExactSampler, doubleToRational, gcd } from './discrete-laplace';
+import { bernoulliExpBig, bernoulliExpSafe, discreteLaplaceExactSampler, doubleToRational, gcd, toBigIntParam } from './discrete-laplace';
 import type { AdditiveMechanism, PrivacyCost } from './types';
 import { DEFAULT_ALPHA } from './types';
 
@@ -89,14 +89,6 @@ export function discreteGaussianExactSampler(sigma2: BigRational): (rng: Rng) =>
       if (bernoulliExpBig(rng, diff * diff, den)) return y;
     }
   };
-}
-
-function toBigIntParam(name: string, v: unknown, min: bigint): bigint {
-  if (typeof v === 'bigint') {
-    if (v < min) throw new DpError('InvalidParameter', `${name} (${v}) must be an integer >= ${min}`);
-    return v;
-  }
-  return BigInt(requireInteger(name, v, Number(min)));
 }
 
 /**

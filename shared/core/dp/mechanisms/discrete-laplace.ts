@@ -125,7 +125,8 @@ export function bernoulliExpBig(rng: Rng, n: bigint, d: bigint): boolean {
   return r === 0n ? true : bernoulliExpUnitBig(rng, r, d, 1);
 }
 
-function toBigIntParam(name: string, v: unknown, min: bigint): bigint {
+/** An integer parameter as a BigInt (validated; messages name the value). */
+export function toBigIntParam(name: string, v: unknown, min: bigint): bigint {
   if (typeof v === 'bigint') {
     if (v < min) throw new DpError('InvalidParameter', `${name} (${v}) must be an integer >= ${min}`);
     return v;
