@@ -55,8 +55,9 @@ describe('dpw simulate', () => {
     expect(j.dataset.rows).toBeGreaterThan(0);
     expect(j.notes.length).toBeGreaterThan(0);
     for (const k of ['wallMs', 'loadMs', 'simulateMs', 'analyticMs']) expect(typeof (j.timing as unknown as Record<string, number>)[k]).toBe('number');
-    const cfg = JSON.parse(readFileSync(join(CONFIGS, `${name}.json`), 'utf8')) as { metrics: { id: string }[]; budget: { delta: number } };
-    expect(j.metrics.map((m) => m.id)).toEqual(cfg.metrics.map((m) => m.id));
+    const cfg = JSON.parse(readFileSync(join(CONFIGS, `${name}.json`), 'utf8')) as { metrics: { id: string; kind: string }[]; budget: { delta: number } };
+    expect(j.metrics.map((m) => m.id)).toEqual(cfg.metrics.filter((m) => m.kind !== 'local-frequency').map((m) => m.id));
+    expect(j.local.map((m) => m.id)).toEqual(cfg.metrics.filter((m) => m.kind === 'local-frequency').map((m) => m.id));
     for (const m of j.metrics) {
       expect(m.privacy.epsilon).toBeGreaterThan(0);
       expect(m.privacy.delta).toBeGreaterThanOrEqual(0);
@@ -175,6 +176,65 @@ describe('dpw simulate', () => {
     const badOut = await dpw('simulate', PILOT, '--trials', '10', '--seed', '1', '--json', join(tmp, 'no-such-dir', 'out.json'));
     expect(badOut.code).toBe(2);
     oneLine(badOut.err);
+  }, 60_000);
+
+  it('reports the local-DP metric (randomized response with debiasing), Monte-Carlo beside analytic', async () => {
+    const trials = 1000;
+    const r = await simulateAnalysis(pilot, { trials, seed: 3, workers: 1 });
+    expect(r.local).toHaveLength(1);
+    const m = r.local[0]!;
+    expect(m).toMatchObject({ id: 'platform_share_local', kind: 'local-frequency', column: 'platform', privacy: { localEpsilon: 2, delta: 0, model: 'local', confidence: 0.95 }, relativeErrorBasis: '|true|' });
+    expect(m.mechanism.k).toBe(3);
+    expect(m.seed).toBe('3:local:platform_share_local');
+    const data = pilot.local!['platform_share_local']!;
+    expect(m.units).toBe(data.units);
+    expect(m.units).toBeGreaterThan(1000);
+    expect(m.units).toBeLessThanOrEqual(pilot.dataset.units);
+    expect(m.categories.map((c) => c.category)).toEqual(['ios', 'android', 'web']);
+    expect(m.categories.map((c) => c.trueFrequency)).toEqual([...data.trueFrequencies]);
+    expect(m.categories.reduce((s, c) => s + c.trueFrequency, 0)).toBeCloseTo(1, 12);
+    for (const c of m.categories) {
+      expect(Math.abs(c.bias), c.category.toString()).toBeLessThanOrEqual(5 * (c.analyticStd / Math.sqrt(trials)));
+      expect(Math.abs(c.mcStd / c.analyticStd - 1), `${String(c.category)}: MC std ${c.mcStd} vs analytic ${c.analyticStd}`).toBeLessThan(0.1);
+      expect(Math.abs(c.coverage - 0.95)).toBeLessThan(0.04);
+      expect(c.exceedProbability.map((e) => e.x)).toEqual(r.run.relativeErrorThresholds);
+    }
+    // The central metrics are unchanged by the local one (it spends no central budget).
+    expect(r.metrics.map((x) => x.id)).not.toContain('platform_share_local');
+    const again = await simulateAnalysis(pilot, { trials: 50, seed: 3, workers: 1 });
+    const again2 = await simulateAnalysis(pilot, { trials: 50, seed: 3, workers: 1 });
+    expect(again.local).toEqual(again2.local);
+
+    const cli = await dpw('simulate', PILOT, '--trials', '50', '--seed', '1');
+    expect(cli.code, cli.err).toBe(0);
+    expect(cli.out).toMatch(/platform_share_local \(local DP, randomized response, local ε 2, 3 categories, \d+ units\)/);
+  }, 60_000);
+
+  it('rejects a bad local-frequency metric on one line, naming the path or the value', async () => {
+    const cfg = JSON.parse(readFileSync(PILOT, 'utf8')) as { dataset: { path: string }; metrics: Record<string, unknown>[] };
+    const at = cfg.metrics.findIndex((m) => m['kind'] === 'local-frequency');
+    expect(at).toBeGreaterThanOrEqual(0);
+    const write = (name: string, metric: Record<string, unknown>): string => {
+      const c = structuredClone(cfg);
+      c.metrics[at] = { ...c.metrics[at], ...metric };
+      c.dataset.path = resolve(CONFIGS, c.dataset.path);
+      const p = join(tmp, name);
+      writeFileSync(p, JSON.stringify(c));
+      return p;
+    };
+    const grouped = await dpw('simulate', write('local-by.json', { by: ['country'] }), '--trials', '10', '--seed', '1');
+    expect(grouped.code).toBe(1);
+    expect(grouped.err).toContain(`metrics[${at}].by`);
+    oneLine(grouped.err);
+    const eps = await dpw('simulate', write('local-eps.json', { privacy: { localEpsilon: -1 } }), '--trials', '10', '--seed', '1');
+    expect(eps.code).toBe(1);
+    expect(eps.err).toContain(`metrics[${at}].privacy.localEpsilon`);
+    const outside = await dpw('simulate', write('local-outside.json', { categories: ['ios', 'android'] }), '--trials', '10', '--seed', '1');
+    expect(outside.code).toBe(1);
+    expect(outside.err).toMatch(/value "web"/);
+    oneLine(outside.err);
+    const other = await dpw('simulate', write('local-other.json', { categories: ['ios', 'other'], otherCategory: 'other' }), '--trials', '10', '--seed', '1');
+    expect(other.code, other.err).toBe(0);
   }, 60_000);
 
   it('simulates production size when asked and says so', async () => {

@@ -80,6 +80,12 @@ export const MetricPrivacySchema = z.object({
 }).strict();
 export type MetricPrivacy = z.infer<typeof MetricPrivacySchema>;
 
+export const LocalPrivacySchema = z.object({
+  /** Local privacy parameter ε of each unit's one randomized response. */
+  localEpsilon: positive,
+}).strict();
+export type LocalPrivacy = z.infer<typeof LocalPrivacySchema>;
+
 const metricBase = {
   id: identifier,
   label: z.string().optional(),
@@ -104,9 +110,34 @@ export const MetricSchema = z.discriminatedUnion('kind', [
   z.object({ ...metricBase, kind: z.literal('conversion'), from: z.array(FilterSchema).min(1), to: z.array(FilterSchema).min(1) }).strict(),
   /** Distinct units reaching each step (a unit reaches step i if it matched steps 1..i). */
   z.object({ ...metricBase, kind: z.literal('funnel'), steps: z.array(z.array(FilterSchema).min(1)).min(2) }).strict(),
+  /**
+   * Local DP: each unit reports one category (its most frequent value of `column` among its rows
+   * matching `filter`; ties → the first in `categories` order) through k-ary randomized response on
+   * its device; the frequencies are estimated by debiasing. A unit whose value is not in
+   * `categories` reports `otherCategory` when set, else the data is rejected naming the value.
+   * Spends no central budget; no grouping (`by` must be empty).
+   */
+  z.object({
+    id: identifier,
+    label: z.string().optional(),
+    kind: z.literal('local-frequency'),
+    column: z.string().min(1),
+    /** The public category list, k >= 2, distinct. */
+    categories: z.array(scalar).min(2),
+    /** Category (one of `categories`) that values outside the list are reported as; absent = such values are an error. */
+    otherCategory: scalar.optional(),
+    by: z.array(identifier).max(0, 'a local-frequency metric cannot be grouped (by must be empty)').default([]),
+    filter: z.array(FilterSchema).default([]),
+    privacy: LocalPrivacySchema,
+  }).strict(),
 ]);
 export type Metric = z.infer<typeof MetricSchema>;
 export type MetricKind = Metric['kind'];
+export type LocalFrequencyMetric = Extract<Metric, { kind: 'local-frequency' }>;
+/** Metrics released centrally (everything but local-DP metrics). */
+export type CentralMetric = Exclude<Metric, { kind: 'local-frequency' }>;
+export const isLocalMetric = (m: Metric): m is LocalFrequencyMetric => m.kind === 'local-frequency';
+export const isCentralMetric = (m: Metric): m is CentralMetric => m.kind !== 'local-frequency';
 
 export const BudgetSchema = z.object({
   epsilon: positive,
@@ -136,6 +167,18 @@ export const AnalysisConfigSchema = z.object({
     m.by.forEach((b, j) => {
       if (!dims.has(b)) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'by', j], message: `unknown dimension ${JSON.stringify(b)} (known: ${[...dims].join(', ') || 'none'})` });
     });
+    if (m.kind === 'local-frequency') {
+      const seen = new Set<string>();
+      m.categories.forEach((c, j) => {
+        const key = `${typeof c}:${String(c)}`;
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'categories', j], message: `duplicate category ${JSON.stringify(c)}` });
+        seen.add(key);
+      });
+      if (m.otherCategory !== undefined && !seen.has(`${typeof m.otherCategory}:${String(m.otherCategory)}`)) {
+        ctx.addIssue({ code: 'custom', path: ['metrics', i, 'otherCategory'], message: `must be one of categories (got ${JSON.stringify(m.otherCategory)})` });
+      }
+      return;
+    }
     if ((m.kind === 'sum' || m.kind === 'mean') && !m.privacy.clamp) {
       ctx.addIssue({ code: 'custom', path: ['metrics', i, 'privacy', 'clamp'], message: `a ${m.kind} needs a clamp range` });
     }
@@ -145,11 +188,11 @@ export const AnalysisConfigSchema = z.object({
     for (const side of ['numerator', 'denominator'] as const) {
       const ref = ids.get(m[side]);
       if (!ref) ctx.addIssue({ code: 'custom', path: ['metrics', i, side], message: `unknown metric ${JSON.stringify(m[side])}` });
-      else if (ref.kind === 'ratio') ctx.addIssue({ code: 'custom', path: ['metrics', i, side], message: 'a ratio cannot refer to another ratio' });
+      else if (ref.kind === 'ratio' || ref.kind === 'local-frequency') ctx.addIssue({ code: 'custom', path: ['metrics', i, side], message: ref.kind === 'ratio' ? 'a ratio cannot refer to another ratio' : 'a ratio cannot refer to a local-frequency metric' });
       else if (ref.by.join('\u0000') !== m.by.join('\u0000')) ctx.addIssue({ code: 'custom', path: ['metrics', i, side], message: `metric ${JSON.stringify(m[side])} groups by [${ref.by.join(', ')}], not [${m.by.join(', ')}]` });
     }
   });
-  const share = cfg.metrics.reduce((s, m) => s + (m.kind === 'ratio' ? 0 : m.privacy.budgetShare), 0);
+  const share = cfg.metrics.reduce((s, m) => s + (m.kind === 'ratio' || m.kind === 'local-frequency' ? 0 : m.privacy.budgetShare), 0);
   if (share > 1 + 1e-9) ctx.addIssue({ code: 'custom', path: ['metrics'], message: `budget shares add up to ${share.toFixed(4)}, more than the whole budget (1)` });
 });
 

@@ -20,7 +20,7 @@ export interface PartitionKeys {
 
 export interface MetricContributions {
   readonly metricId: string;
-  readonly kind: MetricKind;
+  readonly kind: Exclude<MetricKind, 'local-frequency'>;
   readonly unitCount: number;
   readonly partitionCount: number;
   readonly partitions: PartitionKeys;

@@ -27,7 +27,7 @@ export interface UnsortedEntries {
 
 export interface BuildOptions {
   readonly metricId: string;
-  readonly kind: Exclude<MetricKind, 'ratio'>;
+  readonly kind: Exclude<MetricKind, 'ratio' | 'local-frequency'>;
   /** Keys of every partition id (length partitionIdCount); unused ones are dropped. */
   readonly partitions: PartitionKeys;
   /** Funnel only: number of steps (true value = units reaching the last step). */
@@ -199,7 +199,7 @@ export function buildContributions(input: UnsortedEntries, opts: BuildOptions): 
  * last step; `funnelStepCounts` gives every step).
  */
 export function partitionStats(
-  kind: Exclude<MetricKind, 'ratio'>,
+  kind: Exclude<MetricKind, 'ratio' | 'local-frequency'>,
   pairPartition: Int32Array,
   rowOffsets: Int32Array,
   rowValues: Float64Array,

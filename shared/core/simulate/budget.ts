@@ -42,10 +42,10 @@ export interface PrivacyBudget {
 
 export type Mechanism = MetricPrivacy['mechanism'];
 
-/** A metric's part of the total under basic composition: (share·ε, share·δ). A ratio spends nothing. */
+/** A metric's part of the total under basic composition: (share·ε, share·δ). A ratio spends nothing, nor does a local-DP metric (no central budget). */
 export function metricBudget(total: PrivacyBudget, metric: Pick<Metric, 'kind' | 'privacy'>): PrivacyBudget {
-  if (metric.kind === 'ratio') return { epsilon: 0, delta: 0 };
-  const s = metric.privacy.budgetShare;
+  if (metric.kind === 'ratio' || metric.kind === 'local-frequency') return { epsilon: 0, delta: 0 };
+  const s = (metric.privacy as MetricPrivacy).budgetShare;
   return { epsilon: s * total.epsilon, delta: s * total.delta };
 }
 
@@ -116,6 +116,8 @@ function boundsOf(p: MetricPrivacy): ContributionBounds {
  * `to` count and steps ≥ 2 are sums of a 0/1 indicator per pair, which has the same sensitivity).
  */
 export function aggregateParts(metric: Metric, noise: PrivacyBudget): AggregatePart[] {
+  // A local-DP metric has no central aggregate (simulate/local.ts).
+  if (metric.kind === 'local-frequency') return [];
   const b = boundsOf(metric.privacy);
   const even = (n: number): PrivacyBudget => ({ epsilon: noise.epsilon / n, delta: noise.delta / n });
   switch (metric.kind) {

@@ -53,7 +53,8 @@
 // Budget: budget.ts (basic composition). `rebudgetPlan` recomputes noise and selection for a new
 // (ε, δ) from the ε-independent structure, without touching the contributions (for sliders).
 
-import type { AnalysisConfig, Dimension, Metric } from '../config/schema';
+import type { AnalysisConfig, CentralMetric as Metric, Dimension } from '../config/schema';
+import { isCentralMetric } from '../config/schema';
 import type { MetricContributions, PartitionKeys } from '../data/contributions';
 import { partitionStats } from '../data/csr';
 import { makePartitionSelection } from '../dp/partition-selection';
@@ -400,7 +401,7 @@ function resolveScale(opts: BuildPlanOptions, notes: string[]): { kind: 'sample'
       let units = opts.sampleUnits;
       if (units === undefined) {
         units = 0;
-        for (const m of opts.config.metrics) if (m.kind !== 'ratio') for (const c of contributionsOf(opts, m)) units = Math.max(units, c.unitCount);
+        for (const m of opts.config.metrics.filter(isCentralMetric)) if (m.kind !== 'ratio') for (const c of contributionsOf(opts, m)) units = Math.max(units, c.unitCount);
         notes.push(`production size: the sample's unit count is taken as ${units}, the most units of any metric (pass sampleUnits to set it)`);
       }
       if (!(units > 0)) throw new DpError('InvalidParameter', 'production size from dataset.productionUnits needs a sample with units');
@@ -445,12 +446,14 @@ export function buildPlanStructure(opts: BuildPlanOptions): PlanStructure {
 
   const scale = resolveScale(opts, notes);
   const dims = new Map<string, Dimension>(config.dimensions.map((d) => [d.name, d]));
-  const byId = new Map(config.metrics.map((m) => [m.id, m]));
+  // Local-DP metrics (local-frequency) are not part of the central plan: simulate/local.ts.
+  const centralMetrics = config.metrics.filter(isCentralMetric);
+  const byId = new Map(centralMetrics.map((m) => [m.id, m]));
 
   // Contributions at the simulated size.
   const sized = new Map<string, MetricContributions[]>();
   const total = scale.factor * scale.peak;
-  for (const m of config.metrics) {
+  for (const m of centralMetrics) {
     if (m.kind === 'ratio') continue;
     const list = contributionsOf(opts, m);
     const steps = m.kind === 'funnel' ? m.steps.length : undefined;
@@ -465,7 +468,7 @@ export function buildPlanStructure(opts: BuildPlanOptions): PlanStructure {
   // Groups by `by`, in order of first appearance.
   const order: string[] = [];
   const members = new Map<string, Metric[]>();
-  for (const m of config.metrics) {
+  for (const m of centralMetrics) {
     const k = m.by.join(SEP);
     if (!members.has(k)) {
       members.set(k, []);

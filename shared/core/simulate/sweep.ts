@@ -66,7 +66,8 @@ export function boundsKey(p: Pick<SweepPoint, 'l0' | 'linf' | 'preThreshold'>): 
 /** The config of a point: total ε set, and the bounds of every metric where the point gives them. */
 export function applySweepPoint(config: AnalysisConfig, point: Pick<SweepPoint, 'epsilon' | 'l0' | 'linf' | 'preThreshold'>): AnalysisConfig {
   if (!(Number.isFinite(point.epsilon) && point.epsilon > 0)) throw invalid('epsilon', point.epsilon, 'must be a finite number > 0');
-  const metrics = config.metrics.map((m): Metric => ({
+  // Local-DP metrics have neither central bounds nor a central budget: left as they are.
+  const metrics = config.metrics.map((m): Metric => m.kind === 'local-frequency' ? m : ({
     ...m,
     privacy: {
       ...m.privacy,

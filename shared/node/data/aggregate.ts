@@ -44,7 +44,7 @@ import { DataError, dataError } from './errors';
 import { MissingColumnError, columnMap, describeTable, dimensionSql, filtersSql, quoteIdent, valueSql } from './sql';
 import type { ColumnInfo } from './sql';
 
-export type ContributionMetric = Exclude<Metric, { kind: 'ratio' }>;
+export type ContributionMetric = Exclude<Metric, { kind: 'ratio' | 'local-frequency' }>;
 
 /** The parts of the analysis config that aggregation reads. */
 export type AggregationConfig = Pick<AnalysisConfig, 'privacyUnit' | 'dimensions'>;
@@ -236,10 +236,12 @@ export async function computeContributions(
   conn: DuckDBConnection,
   table: string,
   config: AggregationConfig,
-  metric: ContributionMetric,
+  anyMetric: ContributionMetric | Extract<Metric, { kind: 'local-frequency' }>,
   opts: AggregateOptions = {},
 ): Promise<MetricContributions> {
+  const metric = anyMetric as ContributionMetric;
   if ((metric as Metric).kind === 'ratio') throw new DpError('InvalidParameter', `metric ${metric.id}: a ratio has no contributions of its own; compute its numerator and denominator`);
+  if ((metric as Metric).kind === 'local-frequency') throw new DpError('InvalidParameter', `metric ${metric.id}: a local-frequency metric has no central contributions; use computeLocalCategories (data/local.ts)`);
   const file = opts.file ?? table;
   return guarded(conn, opts, file, async () => {
     const columns = columnMap(await describeTable(conn, table));

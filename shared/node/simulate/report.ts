@@ -14,11 +14,13 @@
 // - rmse over cohorts: √(mean over cohorts of the expected squared error, a dropped cohort counting
 //   |true|²): the same quantity as √(analytic decomposition.total).
 
-import type { AnalysisConfig, Metric } from '../../core/config/schema';
+import type { AnalysisConfig, LocalFrequencyMetric, Metric } from '../../core/config/schema';
+import { isCentralMetric } from '../../core/config/schema';
 import type { SimulationAccumulator } from '../../core/simulate/accumulator';
 import type { AnalyticMetricResult, AnalyticResult, ErrorDecomposition } from '../../core/simulate/analytic';
 import type { ValueSource } from '../../core/simulate/engine';
 import type { BaseMetricPlan, NoiseSpec, SimulationPlan } from '../../core/simulate/plan';
+import type { LocalCategoryResult, LocalFrequencyResult } from '../../core/simulate/local';
 import type { BuildPlanResult } from '../../core/simulate/plan-builder';
 import type { MetricResult, PartitionResult, SimulationResult } from '../../core/simulate/stats';
 
@@ -103,6 +105,54 @@ export interface MetricReport {
   readonly cohorts: readonly CohortReport[];
 }
 
+/**
+ * A local-DP metric (kind local-frequency): k-ary randomized response on each unit's device with
+ * debiased frequency estimates (core/simulate/local.ts); no central budget, no cohorts, no
+ * suppression. Per category: Monte-Carlo results with the analytic std beside them.
+ */
+export interface LocalMetricReport {
+  readonly id: string;
+  readonly label: string | null;
+  readonly kind: 'local-frequency';
+  readonly column: string;
+  readonly privacy: { readonly localEpsilon: number; readonly delta: 0; readonly model: 'local'; readonly confidence: number };
+  readonly mechanism: { readonly name: 'randomized-response'; readonly k: number; readonly p: number; readonly q: number };
+  readonly seed: string;
+  /** Reporting units (n). */
+  readonly units: number;
+  readonly unitsMappedToOther: number;
+  readonly relativeErrorBasis: '|true|';
+  readonly interval: string;
+  readonly summary: LocalFrequencyResult['summary'];
+  readonly categories: readonly (LocalCategoryResult & { readonly category: string | number | boolean })[];
+}
+
+export interface LocalRun {
+  readonly metric: LocalFrequencyMetric;
+  readonly seed: string;
+  readonly unitsMappedToOther: number;
+  readonly result: LocalFrequencyResult;
+}
+
+export function localMetricReport(run: LocalRun): LocalMetricReport {
+  const { metric, result } = run;
+  return {
+    id: metric.id,
+    label: metric.label ?? null,
+    kind: 'local-frequency',
+    column: metric.column,
+    privacy: { localEpsilon: metric.privacy.localEpsilon, delta: 0, model: 'local', confidence: result.confidence },
+    mechanism: { name: 'randomized-response', k: result.k, p: result.p, q: result.q },
+    seed: run.seed,
+    units: result.units,
+    unitsMappedToOther: run.unitsMappedToOther,
+    relativeErrorBasis: '|true|',
+    interval: 'estimate ± z·√estimatorVariance(n, clamp(estimate, 0, 1)) (normal approximation, plug-in)',
+    summary: result.summary,
+    categories: result.categories.map((c) => ({ category: metric.categories[c.index]!, ...c })),
+  };
+}
+
 export interface GroupReport {
   readonly by: readonly string[];
   readonly cohorts: number;
@@ -132,6 +182,8 @@ export interface SimulationReport {
   readonly scale: SimulationPlan['scale'] & { readonly description: string };
   readonly groups: readonly GroupReport[];
   readonly metrics: readonly MetricReport[];
+  /** Local-DP metrics (local-frequency), in config order. */
+  readonly local: readonly LocalMetricReport[];
   readonly notes: readonly string[];
   readonly timing: { readonly wallMs: number; readonly loadMs: number; readonly simulateMs: number; readonly analyticMs: number; readonly groupMs: readonly number[] };
 }
@@ -319,6 +371,7 @@ export interface ReportInputs {
   readonly trials: number;
   readonly workers: number;
   readonly timing: SimulationReport['timing'];
+  readonly local?: readonly LocalRun[];
 }
 
 export function describeScale(scale: SimulationPlan['scale']): string {
@@ -329,13 +382,19 @@ export function describeScale(scale: SimulationPlan['scale']): string {
 /** The report of a run (see the module comment). */
 export function buildReport(inp: ReportInputs): SimulationReport {
   const { built, runs, config } = inp;
-  const stats = built.plans[0]!.plan.stats;
+  const local = inp.local ?? [];
+  // A config of local-DP metrics only has no plan: its run settings come from the local runs.
+  const first = local[0]?.result;
+  const stats = built.plans[0]?.plan.stats ?? { relativeErrorThresholds: first?.thresholds ?? [], confidence: first?.confidence ?? 0.95, errorSamplesPerCell: 0 };
   const thresholds = stats.relativeErrorThresholds;
   const confidence = stats.confidence;
-  const scale0 = built.plans[0]!.plan.scale;
+  const scale0: SimulationPlan['scale'] = built.plans[0]?.plan.scale ?? { kind: 'sample', units: 0, factor: 1 };
   // The simulated unit count: the largest of the groups (metrics' unit counts differ by filter).
-  const units = Math.max(...built.plans.map((g) => g.plan.scale.units));
+  const units = Math.max(0, ...built.plans.map((g) => g.plan.scale.units), ...(built.plans.length === 0 ? local.map((l) => l.result.units) : []));
   const scale = { ...scale0, units };
+  const localNotes = local.length === 0 ? [] : [
+    `local-frequency metrics (${local.map((l) => l.metric.id).join(', ')}): k-ary randomized response on each unit's device, every response drawn (no exact shortcut), simulated at the sample's size${scale0.kind === 'production' ? ' (not resampled to production size)' : ''}; they spend no central budget`,
+  ];
   return {
     format: REPORT_FORMAT,
     version: REPORT_VERSION,
@@ -354,8 +413,9 @@ export function buildReport(inp: ReportInputs): SimulationReport {
       trialsEmpty: runs[gi]!.mc.trialsEmpty,
       suppressionRate: { mean: runs[gi]!.mc.suppressionRate.mean, se: num(runs[gi]!.mc.suppressionRate.se) },
     })),
-    metrics: config.metrics.map((m) => metricReport(m, built, runs, thresholds, confidence)),
-    notes: [...built.notes],
+    metrics: config.metrics.filter(isCentralMetric).map((m) => metricReport(m, built, runs, thresholds, confidence)),
+    local: local.map(localMetricReport),
+    notes: [...built.notes, ...localNotes],
     timing: inp.timing,
   };
 }

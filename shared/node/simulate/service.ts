@@ -5,17 +5,23 @@
 // Determinism: group g of a run is simulated with the seed `${seed}:${g}`; the engine's result is
 // a pure function of (plan, seed), bit-identical whatever the number of workers, so the report
 // differs between worker counts only in `run.workers` and `timing`.
+//
+// Local-DP metrics (kind local-frequency) are not part of the plans: each unit's category is read
+// once (data/local.ts) and simulated in-process by core/simulate/local.ts with the seed
+// `${seed}:local:${metricId}`; they appear in the report's `local` section.
 
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { validateConfig } from '../../core/config/index';
-import type { AnalysisConfig } from '../../core/config/schema';
+import type { AnalysisConfig, LocalFrequencyMetric } from '../../core/config/schema';
+import { isLocalMetric } from '../../core/config/schema';
 import type { MetricContributions } from '../../core/data/contributions';
 import { DpError } from '../../core/errors';
 import type { Seed } from '../../core/rng';
 import type { SimulationAccumulator } from '../../core/simulate/accumulator';
 import { analyzePlan } from '../../core/simulate/analytic';
+import { simulateLocalFrequency } from '../../core/simulate/local';
 import { runTrials } from '../../core/simulate/engine';
 import type { SimulationPlan } from '../../core/simulate/plan';
 import type { BuildPlanResult, ScaleOption } from '../../core/simulate/plan-builder';
@@ -24,9 +30,12 @@ import { summarize } from '../../core/simulate/stats';
 import { computeContributions } from '../data/aggregate';
 import { Engine } from '../data/engine';
 import { checkColumns, openDataset } from '../data/ingest';
+import type { ColumnRequirement } from '../data/ingest';
+import type { LocalCategories } from '../data/local';
+import { computeLocalCategories } from '../data/local';
 import { metricRequirements } from '../data/profile';
 import { SimulationPool } from '../workers/pool';
-import type { GroupRun, SimulationReport } from './report';
+import type { GroupRun, LocalRun, SimulationReport } from './report';
 import { buildReport } from './report';
 
 /** A problem with the analysis config file itself (missing, not JSON, invalid): bad input data. */
@@ -69,6 +78,8 @@ export interface LoadedAnalysis {
   readonly config: AnalysisConfig;
   /** Contributions of every metric but ratios (a ratio's parts are its referenced metrics). */
   readonly contributions: Readonly<Record<string, MetricContributions>>;
+  /** Each unit's category of every local-frequency metric, by metric id. */
+  readonly local?: Readonly<Record<string, LocalCategories>>;
   readonly dataset: DatasetInfo;
   readonly loadMs: number;
 }
@@ -100,8 +111,16 @@ export async function loadAnalysis(configPath: string, opts: LoadAnalysisOptions
   const t0 = performance.now();
   const config = readConfig(configPath);
   const dataPath = opts.dataPath !== undefined ? resolve(opts.dataPath) : resolve(dirname(resolve(configPath)), config.dataset.path);
-  const base = config.metrics.filter((m): m is Exclude<typeof m, { kind: 'ratio' }> => m.kind !== 'ratio');
-  const requirements = base.flatMap((m) => metricRequirements(config, m));
+  const base = config.metrics.filter((m): m is Exclude<typeof m, { kind: 'ratio' | 'local-frequency' }> => m.kind !== 'ratio' && m.kind !== 'local-frequency');
+  const localMetrics = config.metrics.filter(isLocalMetric);
+  const requirements: ColumnRequirement[] = [
+    ...base.flatMap((m) => metricRequirements(config, m)),
+    ...localMetrics.flatMap((m) => [
+      { column: config.privacyUnit.column, role: 'unit' },
+      { column: m.column, role: 'category' },
+      ...m.filter.map((f) => ({ column: f.column, role: 'filter' })),
+    ]),
+  ];
   const needed = [...new Set(requirements.map((r) => r.column))];
   const engine = await Engine.create({ memoryLimit: '1GB' });
   try {
@@ -128,12 +147,18 @@ export async function loadAnalysis(configPath: string, opts: LoadAnalysisOptions
       contributions[m.id] = await engine.withConnection((conn) => computeContributions(conn, ds.table, config, m, { file: dataPath, ...(opts.signal ? { signal: opts.signal } : {}) }), opts.signal);
       done++;
     }
+    const local: Record<string, LocalCategories> = {};
+    for (const m of localMetrics) {
+      opts.onProgress?.({ phase: 'contributions', fraction: null, detail: m.id });
+      local[m.id] = await engine.withConnection((conn) => computeLocalCategories(conn, ds.table, config, m), opts.signal);
+    }
     opts.onProgress?.({ phase: 'contributions', fraction: 1 });
     const unitRow = await engine.row(`SELECT count(DISTINCT "${config.privacyUnit.column.replace(/"/g, '""')}")::DOUBLE AS n FROM "${ds.table}"`);
     return {
       configPath,
       config,
       contributions,
+      local,
       dataset: { path: dataPath, format: ds.format, rows: ds.rowCount, units: Number(unitRow?.['n'] ?? 0), columns: ds.columns.map((c) => c.name) },
       loadMs: performance.now() - t0,
     };
@@ -222,6 +247,31 @@ export async function runGroups(built: BuildPlanResult, opts: SimulateOptions, a
   return { runs, groupMs, analyticMs };
 }
 
+/** The seed of local-DP metric `id` of a run with `seed`. */
+export function localSeed(seed: Seed, id: string): string {
+  return `${String(seed)}:local:${id}`;
+}
+
+/** Simulates every local-frequency metric of a loaded analysis (in-process; see core/simulate/local.ts). */
+export function runLocal(analysis: LoadedAnalysis, opts: Pick<SimulateOptions, 'trials' | 'seed' | 'confidence' | 'thresholds' | 'signal'>): LocalRun[] {
+  return analysis.config.metrics.filter(isLocalMetric).map((metric: LocalFrequencyMetric) => {
+    const data = analysis.local?.[metric.id];
+    if (!data) throw new DpError('InvalidParameter', `no unit categories for local-frequency metric ${JSON.stringify(metric.id)}`);
+    const seed = localSeed(opts.seed, metric.id);
+    const result = simulateLocalFrequency({
+      unitCategories: data.unitCategories,
+      k: metric.categories.length,
+      epsilon: metric.privacy.localEpsilon,
+      trials: opts.trials,
+      seed,
+      ...(opts.thresholds ? { thresholds: opts.thresholds } : {}),
+      ...(opts.confidence !== undefined ? { confidence: opts.confidence } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    return { metric, seed, unitsMappedToOther: data.unitsMappedToOther, result };
+  });
+}
+
 /** Simulates a loaded analysis and reports it (see the module comment and report.ts). */
 export async function simulateAnalysis(analysis: LoadedAnalysis, opts: SimulateOptions): Promise<SimulationReport> {
   if (!Number.isSafeInteger(opts.trials) || opts.trials < 1) throw new DpError('InvalidParameter', `trials (${opts.trials}) must be an integer >= 1`);
@@ -229,7 +279,10 @@ export async function simulateAnalysis(analysis: LoadedAnalysis, opts: SimulateO
   const t0 = performance.now();
   const built = planAnalysis(analysis, opts);
   const { runs, groupMs, analyticMs } = await runGroups(built, opts);
-  const simulateMs = groupMs.reduce((a, b) => a + b, 0);
+  const tl = performance.now();
+  const local = runLocal(analysis, opts);
+  const localMs = performance.now() - tl;
+  const simulateMs = groupMs.reduce((a, b) => a + b, 0) + localMs;
   const report = buildReport({
     configPath: analysis.configPath,
     config: analysis.config,
@@ -240,6 +293,7 @@ export async function simulateAnalysis(analysis: LoadedAnalysis, opts: SimulateO
     trials: opts.trials,
     workers: opts.workers,
     timing: { wallMs: 0, loadMs: analysis.loadMs, simulateMs, analyticMs, groupMs },
+    local,
   });
   return { ...report, timing: { ...report.timing, wallMs: performance.now() - t0 + analysis.loadMs } };
 }

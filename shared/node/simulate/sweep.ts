@@ -6,6 +6,7 @@
 // the differences between points are not Monte-Carlo noise).
 
 import { performance } from 'node:perf_hooks';
+import { isCentralMetric } from '../../core/config/schema';
 import type { PreparedAnalyticPlan } from '../../core/simulate/analytic';
 import { evaluateAnalytic, prepareAnalyticPlan } from '../../core/simulate/analytic';
 import { rebudgetPlan } from '../../core/simulate/plan-builder';
@@ -69,6 +70,8 @@ export async function sweepAnalysis(analysis: LoadedAnalysis, opts: SweepOptions
   const points = sweepGrid(opts.axes);
   const reports: SweepPointReport[] = [];
   const notes = new Set<string>();
+  const localIds = analysis.config.metrics.filter((m) => !isCentralMetric(m)).map((m) => m.id);
+  if (localIds.length > 0) notes.add(`local-frequency metrics (${localIds.join(', ')}) are not swept: they spend no central budget (dpw simulate reports them)`);
   let first: SimulationReport | undefined;
   let simulateMs = 0;
   let analyticMs = 0;
@@ -120,7 +123,7 @@ export async function sweepAnalysis(analysis: LoadedAnalysis, opts: SweepOptions
     }
   }
   reports.sort((a, b) => a.index - b.index);
-  for (const m of analysis.config.metrics) {
+  for (const m of analysis.config.metrics.filter(isCentralMetric)) {
     const marks = paretoOptimal(reports.map((r) => ({ cost: r.epsilon, error: r.metrics[m.id]!.medianRelativeError })));
     reports.forEach((r, i) => (r.metrics[m.id]!.pareto = marks[i]!));
   }
@@ -134,7 +137,7 @@ export async function sweepAnalysis(analysis: LoadedAnalysis, opts: SweepOptions
     axes: { epsilon: [...opts.axes.epsilon], l0: opts.axes.l0 ? [...opts.axes.l0] : null, linf: opts.axes.linf ? [...opts.axes.linf] : null, preThreshold: opts.axes.preThreshold ? [...opts.axes.preThreshold] : null },
     scale: { ...f.scale, description: describeScale(f.scale) },
     pareto: { cost: 'epsilon', error: 'medianRelativeError' },
-    metrics: analysis.config.metrics.map((m) => ({ id: m.id, kind: m.kind, label: m.label ?? null })),
+    metrics: analysis.config.metrics.filter(isCentralMetric).map((m) => ({ id: m.id, kind: m.kind, label: m.label ?? null })),
     points: reports,
     notes: [...notes],
     timing: { wallMs: performance.now() - t0 + analysis.loadMs, loadMs: analysis.loadMs, simulateMs, analyticMs },

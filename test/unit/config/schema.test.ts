@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, validateConfig } from '../../../shared/core/config';
 import type { AnalysisConfigInput } from '../../../shared/core/config';
+import type { CentralMetric } from '../../../shared/core/config/schema';
 
 function base(): AnalysisConfigInput {
   return {
@@ -21,7 +22,7 @@ function base(): AnalysisConfigInput {
 describe('analysis config v1', () => {
   it('accepts a valid config and fills defaults', () => {
     const cfg = parseConfig(base());
-    const m = cfg.metrics[0]!;
+    const m = cfg.metrics[0] as CentralMetric;
     expect(m.privacy.mechanism).toBe('laplace');
     expect(m.privacy.maxContributionsPerPartition).toBe(1);
     expect(m.privacy.preThreshold).toBe(1);
@@ -47,8 +48,9 @@ describe('analysis config v1', () => {
   });
   it('refuses budget shares over the whole budget, and duplicate ids', () => {
     const cfg = base();
-    cfg.metrics[0]!.privacy.budgetShare = 0.7;
-    cfg.metrics.push({ ...cfg.metrics[0]!, privacy: { ...cfg.metrics[0]!.privacy, budgetShare: 0.05 } });
+    const first = cfg.metrics[0] as Extract<AnalysisConfigInput['metrics'][number], { kind: 'count-distinct' }>;
+    first.privacy.budgetShare = 0.7;
+    cfg.metrics.push({ ...first, privacy: { ...first.privacy, budgetShare: 0.05 } });
     const r = validateConfig(cfg);
     expect(r.ok).toBe(false);
     if (r.ok) return;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../../shared/core/config';
+import { isCentralMetric, validateConfig } from '../../../shared/core/config';
 import type { AnalysisConfig, Filter } from '../../../shared/core/config';
 import {
   CAMPAIGNS, COMMITTED_FILES, COUNTRIES, EVENT_TYPES, FEATURES, MOBILE_VERSIONS, PLANS, PLATFORMS, PRODUCT_COLUMNS, REGIONS, SAAS_COLUMNS,
@@ -454,9 +454,9 @@ describe('example analysis configs', () => {
         const keys = (await query(`SELECT DISTINCT ${key} AS k FROM ${from}`)).map((x) => x.k);
         expect(new Set(keys), `${file}: dimension ${d.name} is covered by its public list`).toEqual(new Set(d.publicValues));
       }
-      const shares = cfg.metrics.filter((m) => m.kind !== 'ratio').reduce((s, m) => s + m.privacy.budgetShare, 0);
+      const shares = cfg.metrics.filter(isCentralMetric).filter((m) => m.kind !== 'ratio').reduce((s, m) => s + m.privacy.budgetShare, 0);
       expect(shares).toBeLessThanOrEqual(1 + 1e-9);
-      for (const m of cfg.metrics) if (m.kind !== 'ratio') expect(m.privacy.boundProvenance, `${file}: ${m.id}`).toBeDefined();
+      for (const m of cfg.metrics.filter(isCentralMetric)) if (m.kind !== 'ratio') expect(m.privacy.boundProvenance, `${file}: ${m.id}`).toBeDefined();
     });
   }
 });

@@ -355,7 +355,7 @@ beforeAll(async () => {
     try {
       const contributions: Record<string, MetricContributions> = {};
       for (const m of cfg.metrics) {
-        if (m.kind === 'ratio') continue;
+        if (m.kind === 'ratio' || m.kind === 'local-frequency') continue;
         contributions[m.id] = await ds.engine.withConnection((conn) => computeContributions(conn, ds.table, cfg, m));
       }
       built.set(name, { config: cfg, contributions, result: buildPlan({ config: cfg, contributions }) });
@@ -371,6 +371,7 @@ describe.each(CONFIGS)('sample config %s', (name) => {
   it('places every metric in a plan, with privacy metadata and the noise half-width', () => {
     const { config: cfg, result: r } = built.get(name)!;
     for (const m of cfg.metrics) {
+      if (m.kind === 'local-frequency') continue; // not planned: simulate/local.ts
       const loc = r.metricIndex[m.id];
       expect(loc, m.id).toBeDefined();
       const pm = headline(r, m.id);
@@ -400,7 +401,7 @@ describe.each(CONFIGS)('sample config %s', (name) => {
     let delta = 0;
     let shares = 0;
     for (const m of cfg.metrics) {
-      if (m.kind === 'ratio') continue;
+      if (m.kind === 'ratio' || m.kind === 'local-frequency') continue;
       shares += m.privacy.budgetShare;
       const b = r.budgets[m.id]!;
       const noiseEps = b.aggregates.reduce((a, x) => a + x.epsilon, 0);

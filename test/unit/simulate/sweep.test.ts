@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../shared/core/config/index';
+import type { CentralMetric } from '../../../shared/core/config/schema';
 import { applySweepPoint, boundsKey, paretoOptimal, parseNumberList, sweepGrid } from '../../../shared/core/simulate/sweep';
 
 const config = parseConfig({
@@ -38,10 +39,10 @@ describe('applySweepPoint', () => {
     const c = applySweepPoint(config, { epsilon: 4, l0: 3, linf: 7, preThreshold: 5 });
     expect(c.budget).toEqual({ ...config.budget, epsilon: 4 });
     for (const m of c.metrics) expect(m.privacy).toMatchObject({ maxPartitionsContributed: 3, maxContributionsPerPartition: 7, preThreshold: 5 });
-    expect(c.metrics.map((m) => m.privacy.budgetShare)).toEqual([0.5, 0.5]);
+    expect(c.metrics.map((m) => (m as CentralMetric).privacy.budgetShare)).toEqual([0.5, 0.5]);
     // The input is not changed.
     expect(config.budget.epsilon).toBe(1);
-    expect(config.metrics[0]!.privacy.maxPartitionsContributed).toBe(2);
+    expect((config.metrics[0] as CentralMetric).privacy.maxPartitionsContributed).toBe(2);
   });
   it('keeps each metric\'s own bounds where the point gives none', () => {
     const c = applySweepPoint(config, { epsilon: 2, l0: null, linf: null, preThreshold: null });

@@ -145,6 +145,11 @@ function pct(x: number | null | undefined): string {
   return `${v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2)}%`;
 }
 
+/** An absolute error of a share, in percentage points. */
+function pp(x: number): string {
+  return Number.isFinite(x) ? `${(x * 100).toFixed(2)} pp` : '-';
+}
+
 function fmtEps(x: number): string {
   return Number(x.toPrecision(3)).toString();
 }
@@ -157,6 +162,10 @@ function printSummary(io: Io, r: SimulationReport): void {
   for (const m of r.metrics) {
     const within = m.summary.withinShare.map((s) => pct(s.mc)).join(' / ');
     io.out(`  ${m.id.padEnd(w)}  ${fmtEps(m.privacy.epsilon).padStart(7)}  ${pct(m.summary.medianRelativeError).padStart(12)}  ${within.padEnd(28)}  ${pct(m.summary.valueLostToSuppression.mc)}`);
+  }
+  for (const m of r.local ?? []) {
+    const within = m.summary.withinShare.map((s) => pct(s.mc)).join(' / ');
+    io.out(`  ${m.id} (local DP, randomized response, local ε ${fmtEps(m.privacy.localEpsilon)}, ${m.mechanism.k} categories, ${m.units} units): rmse of shares ${pp(m.summary.rmse.mc)} (analytic ${pp(m.summary.rmse.analytic)}), within ${within}, coverage ${pct(m.summary.coverage)}`);
   }
 }
 
