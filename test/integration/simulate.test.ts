@@ -245,6 +245,27 @@ describe('dpw simulate', () => {
     expect(r.scale.units).toBeGreaterThan(2 * pilot.dataset.units);
   }, 60_000);
 
+  it('offers partial results that converge to the final ones, on the pool too', async () => {
+    for (const workers of [1, 2]) {
+      const partials: { group: number; trials: number; rmse: number }[] = [];
+      const final = await simulateAnalysis(pilot, {
+        trials: 256, seed: 9, workers,
+        onProgress: (p) => {
+          if (p.group !== 0) return;
+          const s = p.partial();
+          partials.push({ group: p.group, trials: s.trials, rmse: s.metrics[0]!.perTrial.rmse.mean });
+        },
+      });
+      // Trials so far grow chunk by chunk; the last partial of group 0 is the group's final result.
+      expect(partials.length).toBeGreaterThan(1);
+      for (let i = 1; i < partials.length; i++) expect(partials[i]!.trials).toBeGreaterThan(partials[i - 1]!.trials);
+      const last = partials.at(-1)!;
+      expect(last.trials).toBe(256);
+      const done = await simulateAnalysis(pilot, { trials: 256, seed: 9, workers: 1 });
+      expect(JSON.stringify(final.metrics)).toBe(JSON.stringify(done.metrics));
+    }
+  }, 120_000);
+
   it('passes progress through and stops on an aborted signal', async () => {
     const seen: number[] = [];
     await simulateAnalysis(pilot, { trials: 128, seed: 1, workers: 1, onProgress: (p) => seen.push(p.trialsDone) });

@@ -20,9 +20,11 @@ import type { MetricContributions } from '../../core/data/contributions';
 import { DpError } from '../../core/errors';
 import type { Seed } from '../../core/rng';
 import type { SimulationAccumulator } from '../../core/simulate/accumulator';
+import { cloneAccumulator } from '../../core/simulate/accumulator';
 import { analyzePlan } from '../../core/simulate/analytic';
 import { simulateLocalFrequency } from '../../core/simulate/local';
 import { runTrials } from '../../core/simulate/engine';
+import type { SimulationProgress } from '../../core/simulate/engine';
 import type { SimulationPlan } from '../../core/simulate/plan';
 import type { BuildPlanResult, ScaleOption } from '../../core/simulate/plan-builder';
 import { buildPlan, DEFAULT_ERROR_SAMPLES_PER_CELL } from '../../core/simulate/plan-builder';
@@ -174,9 +176,7 @@ export interface SimulateOptions {
   readonly workers: number;
   /**
    * Run on a worker pool of max(1, workers) threads even when workers <= 1 (default: workers > 1).
-   * A fresh pool is started for every plan group: SimulationPool cannot yet be reused safely
-   * across runs (a run resolves before its last task's 'done' message, so each run leaks one
-   * outstanding task per slot and a reused pool eventually stops feeding its workers).
+   * One pool serves every plan group of the run.
    */
   readonly usePool?: boolean;
   readonly confidence?: number;
@@ -184,7 +184,17 @@ export interface SimulateOptions {
   readonly scale?: ScaleOption;
   readonly errorSamplesPerCell?: number;
   readonly signal?: AbortSignal;
-  readonly onProgress?: (p: AnalysisProgress & { readonly trialsDone: number; readonly trialCount: number }) => void;
+  readonly onProgress?: (p: SimulationRunProgress) => void;
+}
+
+/** Progress of a simulation, with the results so far (they converge as trials accumulate). */
+export interface SimulationRunProgress extends AnalysisProgress {
+  readonly trialsDone: number;
+  readonly trialCount: number;
+  /** The plan group running now. */
+  readonly group: number;
+  /** Summary of this group's trials so far (computed on demand: call it only when displaying). */
+  readonly partial: () => ReturnType<typeof summarize>;
 }
 
 /** The seed of plan group g of a run with `seed` (so that groups draw independent streams). */
@@ -219,30 +229,31 @@ export async function runGroups(built: BuildPlanResult, opts: SimulateOptions, a
   const runs: GroupRun[] = [];
   const groupMs: number[] = [];
   let analyticMs = 0;
+  // One pool for every group (the pool is reusable across runs).
+  const pool = usePool ? new SimulationPool(Math.max(1, opts.workers)) : undefined;
+  try {
   for (let g = 0; g < built.plans.length; g++) {
     const plan = built.plans[g]!.plan;
     const seed = groupSeed(opts.seed, g);
-      const progress = opts.onProgress
-      ? (p: { trialsDone: number }) => opts.onProgress!({ phase: 'simulate', fraction: total > 0 ? (g * trials + p.trialsDone) / total : 1, trialsDone: g * trials + p.trialsDone, trialCount: total, detail: `group ${g + 1}/${built.plans.length}` })
+    const progress = opts.onProgress
+      ? (p: SimulationProgress) => opts.onProgress!({
+        phase: 'simulate', fraction: total > 0 ? (g * trials + p.trialsDone) / total : 1, trialsDone: g * trials + p.trialsDone, trialCount: total,
+        detail: `group ${g + 1}/${built.plans.length}`, group: g, partial: () => summarize(cloneAccumulator(p.accumulator), plan),
+      })
       : undefined;
     const t0 = performance.now();
     let acc: SimulationAccumulator;
     const runOpts = { trialCount: trials, ...(progress ? { onProgress: progress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
-    if (usePool) {
-      const pool = new SimulationPool(Math.max(1, opts.workers));
-      try {
-        acc = await pool.run(plan, seed, runOpts);
-      } finally {
-        await pool.close();
-      }
-    } else {
-      acc = runTrials(plan, seed, runOpts);
-    }
+    if (pool) acc = await pool.run(plan, seed, runOpts);
+    else acc = runTrials(plan, seed, runOpts);
     groupMs.push(performance.now() - t0);
     const t1 = performance.now();
     const an = analytic(plan, g);
     analyticMs += performance.now() - t1;
     runs.push({ seed, accumulator: acc, mc: summarize(acc, plan), analytic: an });
+  }
+  } finally {
+    await pool?.close();
   }
   return { runs, groupMs, analyticMs };
 }
