@@ -16,6 +16,7 @@ import type { SimulationPlan } from '../../shared/core/simulate/plan';
 import { summarize } from '../../shared/core/simulate/stats';
 import { buildWorkloadPlan } from '../../shared/core/simulate/workload';
 import { ksOneSample, ksTwoSample, SIGNIFICANCE } from '../helpers/stats';
+import { loadOracles } from '../helpers/oracles';
 
 const N = 100_000; // draws per KS test
 const Z_MAX = 5;
@@ -59,11 +60,11 @@ describe('engine noise (Kolmogorov–Smirnov, significance 1e-3)', () => {
 });
 
 describe(`reference workload, ${WORKLOAD_TRIALS} trials: per-trial statistics vs exact expectations (|z| <= ${Z_MAX})`, () => {
-  // Exact expectations of metric 1 (events, Laplace b = 40) from WORKLOAD.md §6, and the exact
-  // suppression rate; E[rmse²] = 2b² or σ² for metrics 1–9 (py/summarize.py's checks).
-  const EVENTS = { mare: 0.0909781, p05: 2.16487, p50: 27.784, p95: 118.859 };
-  const SUPPRESSION = 0.31127;
-  const MSE: Record<number, number> = { 1: 3200, 2: 200, 3: 8, 4: 72, 5: 80_000, 6: 36e6, 7: 1e4, 8: 196, 9: 32 };
+  // Exact expectations of every noisy metric (1–9) and of the suppression rate, from
+  // ../shared/oracles/public.json `workload_expectations` (py/expected.py: order statistics of
+  // iid |Laplace| / |Normal| mixed over the Poisson-binomial number of kept partitions).
+  const METRIC_INDEX: Record<string, number> = { events: 1, sessions: 2, conversions: 3, purchases: 4, revenue: 5, time_spent_s: 6, page_views: 7, active_days: 8, errors: 9 };
+  const expected = () => loadOracles().workload_expectations.expected as { suppression_rate: number; metrics: Record<string, { mse: number; mare: number; p05: number; p50: number; p95: number }> };
 
   for (const samplers of [{}, { laplace: 'inverse-cdf', gaussian: 'box-muller', suppressedCells: 'draw' }] as const) {
     it(`matches with samplers ${JSON.stringify(samplers)}`, () => {
@@ -76,18 +77,20 @@ describe(`reference workload, ${WORKLOAD_TRIALS} trials: per-trial statistics vs
         return (mean - expected) / se;
       };
       const o = (j: number, s: number): number => acc.layout.trialStats + (j * N_TRIAL_STATS + s) * 2;
-      ['mare', 'p05', 'p50', 'p95'].forEach((name, i) => {
-        const k = o(1, i + 1);
-        expect(Math.abs(z(acc.sums[k]!, acc.sums[k + 1]!, EVENTS[name as keyof typeof EVENTS]))).toBeLessThan(Z_MAX);
-      });
-      for (const [j, mse] of Object.entries(MSE)) {
-        // rmse² per trial has mean exactly 2b² (σ²): z-test on Σ rmse² with the empirical spread.
-        const r = summarize(acc, plan).metrics[Number(j)]!.perTrial.rmse;
-        const meanSq = acc.sums[o(Number(j), 0) + 1]! / n;
-        expect(Math.abs(meanSq / mse - 1)).toBeLessThan(MSE_REL);
-        expect(r.mean).toBeGreaterThan(0);
+      const exp = expected();
+      expect(Object.keys(exp.metrics).sort()).toEqual(Object.keys(METRIC_INDEX).sort());
+      for (const [name, e] of Object.entries(exp.metrics)) {
+        const j = METRIC_INDEX[name]!;
+        (['mare', 'p05', 'p50', 'p95'] as const).forEach((stat, i) => {
+          const k = o(j, i + 1);
+          expect(Math.abs(z(acc.sums[k]!, acc.sums[k + 1]!, e[stat])), `${name} ${stat}`).toBeLessThan(Z_MAX);
+        });
+        // rmse² per trial has mean exactly 2b² (σ²).
+        const meanSq = acc.sums[o(j, 0) + 1]! / n;
+        expect(Math.abs(meanSq / e.mse - 1), `${name} mse`).toBeLessThan(MSE_REL);
+        expect(summarize(acc, plan).metrics[j]!.perTrial.rmse.mean).toBeGreaterThan(0);
       }
-      expect(Math.abs(z(acc.sums[3]!, acc.sums[4]!, SUPPRESSION))).toBeLessThan(Z_MAX);
+      expect(Math.abs(z(acc.sums[3]!, acc.sums[4]!, exp.suppression_rate))).toBeLessThan(Z_MAX);
     });
   }
 });
