@@ -10,6 +10,7 @@ import { DpError, invalid, requireInteger, requireNonNegative, requireOpenUnit, 
 import type { Rng } from '../../rng';
 import type { AdditiveMechanism } from './types';
 import { DEFAULT_ALPHA } from './types';
+import { epsilonOrScale } from './laplace';
 
 const TWO32 = 0x100000000;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER; // 2^53 − 1
@@ -348,18 +349,7 @@ export function discreteLaplaceFromUniforms(u1: number, u2: number, scale: numbe
 export function makeDiscreteLaplace(opts: DiscreteLaplaceOptions): DiscreteLaplaceMechanism {
   if (typeof opts !== 'object' || opts === null) throw new DpError('InvalidParameter', 'options must be an object');
   const sensitivity = requireInteger('sensitivity', opts.sensitivity, 1);
-  let scale: number;
-  let epsilon: number;
-  if (opts.scale !== undefined && opts.epsilon !== undefined) {
-    throw new DpError('InvalidParameter', 'give epsilon or scale, not both');
-  }
-  if (opts.scale !== undefined) {
-    scale = requirePositive('scale', opts.scale);
-    epsilon = sensitivity / scale;
-  } else {
-    epsilon = requirePositive('epsilon', opts.epsilon);
-    scale = sensitivity / epsilon;
-  }
+  const { scale, epsilon } = epsilonOrScale(sensitivity, opts);
   if (!Number.isFinite(scale) || !(scale > 0)) throw invalid('scale', scale, 'must be a finite number > 0');
   const p = Math.exp(-1 / scale);
   const variance = discreteLaplaceVariance(scale);

@@ -1,7 +1,7 @@
 // Laplace mechanism (Dwork, McSherry, Nissim, Smith 2006): noise Lap(b) with b = Δ₁/ε.
 // Accuracy: P(|X| > a) = e^{−a/b}, so a = b·ln(1/α) (OpenDP `laplacian_scale_to_accuracy`).
 
-import { requireOpenUnit, requirePositive } from '../../errors';
+import { DpError, requireOpenUnit, requirePositive } from '../../errors';
 import type { Rng } from '../../rng';
 import type { AdditiveMechanism } from './types';
 import { DEFAULT_ALPHA } from './types';
@@ -37,17 +37,25 @@ export interface LaplaceOptions {
   scale?: number;
 }
 
+/**
+ * The (scale, ε) pair of a Laplace-type mechanism given either ε (scale = Δ/ε) or the scale
+ * (ε = Δ/scale), never both.
+ */
+export function epsilonOrScale(sensitivity: number, opts: { epsilon?: number; scale?: number }): { scale: number; epsilon: number } {
+  if (opts.scale !== undefined && opts.epsilon !== undefined) {
+    throw new DpError('InvalidParameter', 'give epsilon or scale, not both');
+  }
+  if (opts.scale !== undefined) {
+    const scale = requirePositive('scale', opts.scale);
+    return { scale, epsilon: sensitivity / scale };
+  }
+  const epsilon = requirePositive('epsilon', opts.epsilon);
+  return { scale: sensitivity / epsilon, epsilon };
+}
+
 export function makeLaplace(opts: LaplaceOptions): AdditiveMechanism {
   const sensitivity = requirePositive('sensitivity', opts.sensitivity);
-  let scale: number;
-  let epsilon: number;
-  if (opts.scale !== undefined) {
-    scale = requirePositive('scale', opts.scale);
-    epsilon = sensitivity / scale;
-  } else {
-    epsilon = requirePositive('epsilon', opts.epsilon);
-    scale = sensitivity / epsilon;
-  }
+  const { scale, epsilon } = epsilonOrScale(sensitivity, opts);
   const mech: AdditiveMechanism = {
     kind: 'laplace',
     sensitivity,
