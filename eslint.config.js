@@ -32,6 +32,7 @@ export default tseslint.config(
   },
   {
     files: ['renderer/**/*.{ts,tsx}'],
+    ignores: ['renderer/vite.config.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -39,6 +39,9 @@ import { metricRequirements } from '../data/profile';
 import { SimulationPool } from '../workers/pool';
 import type { GroupRun, LocalRun, SimulationReport } from './report';
 import { buildReport } from './report';
+import { groupSeed, localSeed } from '../../core/simulate/seeds';
+
+export { groupSeed, localSeed };
 
 /** A problem with the analysis config file itself (missing, not JSON, invalid): bad input data. */
 export class ConfigError extends Error {
@@ -197,10 +200,6 @@ export interface SimulationRunProgress extends AnalysisProgress {
   readonly partial: () => ReturnType<typeof summarize>;
 }
 
-/** The seed of plan group g of a run with `seed` (so that groups draw independent streams). */
-export function groupSeed(seed: Seed, group: number): string {
-  return `${String(seed)}:${group}`;
-}
 
 /** Plans of a loaded analysis (see plan-builder). */
 export function planAnalysis(analysis: LoadedAnalysis, opts: Pick<SimulateOptions, 'confidence' | 'thresholds' | 'scale' | 'errorSamplesPerCell' | 'trials'>, config: AnalysisConfig = analysis.config): BuildPlanResult {
@@ -258,10 +257,6 @@ export async function runGroups(built: BuildPlanResult, opts: SimulateOptions, a
   return { runs, groupMs, analyticMs };
 }
 
-/** The seed of local-DP metric `id` of a run with `seed`. */
-export function localSeed(seed: Seed, id: string): string {
-  return `${String(seed)}:local:${id}`;
-}
 
 /** Simulates every local-frequency metric of a loaded analysis (in-process; see core/simulate/local.ts). */
 export function runLocal(analysis: LoadedAnalysis, opts: Pick<SimulateOptions, 'trials' | 'seed' | 'confidence' | 'thresholds' | 'signal'>): LocalRun[] {

@@ -1,0 +1,21 @@
+// Vite build of the renderer into .cache/renderer (served by the browser host and by Electron's
+// app:// protocol). No dev server is needed by either host; `npm start` builds first.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+export default defineConfig({
+  root: here,
+  base: './',
+  publicDir: false,
+  logLevel: 'warn',
+  build: {
+    outDir: fileURLToPath(new URL('../.cache/renderer', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    chunkSizeWarningLimit: 6000,
+  },
+  worker: { format: 'es' },
+});

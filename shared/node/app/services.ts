@@ -1,0 +1,407 @@
+// The workbench's services for the app (GUIDE.md "Two hosts, one set of services"): plain async
+// functions over the data engine, one per channel of shared/contracts/ipc.ts. Electron's IPC
+// handlers and the browser host both call them through `makeDispatcher`, which maps requests to
+// results ({ ok, data } | { ok: false, error: { code, message } }) and handles cancellation.
+//
+// Datasets stay open in DuckDB while the host runs (a few at most, least recently used closed
+// first), so adding a metric reads its contributions without re-reading the file; contributions
+// are cached per (dataset, metric data definition): privacy parameters do not change them.
+
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { AppInfo, Cell, Channel, ColumnSummary, ContributionsRequest, ContributionsResult, DatasetSource, DatasetSummary, ErrorCode, RequestOf, ResponseOf, Result, SampleConfig, SampleInfo, WireError } from '../../contracts/ipc';
+import type { AnalysisConfig, ColumnType, Metric } from '../../core/config/schema';
+import { isLocalMetric } from '../../core/config/schema';
+import { validateConfig } from '../../core/config/index';
+import type { MetricContributions } from '../../core/data/contributions';
+import { DpError } from '../../core/errors';
+import { computeContributions } from '../data/aggregate';
+import type { ContributionMetric } from '../data/aggregate';
+import { Engine, quoteIdent } from '../data/engine';
+import { DataError } from '../data/errors';
+import { checkColumns, formatFromPath, openDataset } from '../data/ingest';
+import type { ColumnRequirement, LoadedDataset } from '../data/ingest';
+import { computeLocalCategories } from '../data/local';
+import { metricRequirements } from '../data/profile';
+import { ConfigError } from '../simulate/service';
+
+export interface ServiceContext {
+  readonly signal?: AbortSignal;
+}
+
+/** The channels the services answer themselves (the host adds wb:dataset-choose and wb:request-cancel). */
+export type ServiceChannel = Exclude<Channel, 'wb:dataset-choose' | 'wb:request-cancel'>;
+
+export type ServiceHandlers = { [C in ServiceChannel]: (request: RequestOf<C>, ctx: ServiceContext) => Promise<ResponseOf<C>> };
+
+export interface WorkbenchServices extends ServiceHandlers {
+  /** Opens a file by path (what a host's file dialog leads to). */
+  openPath(path: string, ctx: ServiceContext): Promise<DatasetSummary>;
+  close(): Promise<void>;
+}
+
+export interface ServicesOptions {
+  readonly host: AppInfo['host'];
+  readonly version: string;
+  /** The bundled samples (sample-data/). */
+  readonly samplesDir: string;
+  /** Where uploaded files are stored (browser host). */
+  readonly uploadsDir: string;
+  /** Base of relative paths (default: process.cwd()). */
+  readonly cwd?: string;
+  /** Datasets kept open at once (default 3). */
+  readonly maxOpenDatasets?: number;
+  /** DuckDB memory limit per dataset (default 1GB). */
+  readonly memoryLimit?: string;
+}
+
+interface Sample {
+  readonly info: SampleInfo;
+  readonly path: string;
+  readonly columnTypes?: Readonly<Record<string, ColumnType>>;
+}
+
+const SAMPLE_TITLES: Record<string, { title: string; description: string }> = {
+  'product-events.csv': {
+    title: 'Shop app events (CSV, 50k rows)',
+    description: 'About 2,000 users over 4 weeks: sessions, page views, searches, carts, purchases with heavy-tailed revenue; 60 countries, 3 platforms, multi-device users and a few bots.',
+  },
+  'product-events.parquet': {
+    title: 'Shop app events (Parquet, 50k rows)',
+    description: 'The same events as the CSV, in Parquet.',
+  },
+  'saas-usage.csv': {
+    title: 'B2B SaaS usage (CSV, 30k rows)',
+    description: 'Feature usage by workspace: seats, plans, regions; the privacy unit is the workspace.',
+  },
+};
+
+/** The bundled samples and the example configs that name them. */
+export function listSamples(samplesDir: string): Sample[] {
+  const configsDir = join(samplesDir, 'configs');
+  const configs: { id: string; config: AnalysisConfig }[] = [];
+  for (const f of safeReaddir(configsDir).filter((f) => f.endsWith('.json')).sort()) {
+    try {
+      const r = validateConfig(JSON.parse(readFileSync(join(configsDir, f), 'utf8')));
+      if (r.ok) configs.push({ id: basename(f, '.json'), config: r.config });
+    } catch {
+      // An unreadable example is left out of the list, not fatal.
+    }
+  }
+  const samples: Sample[] = [];
+  for (const file of Object.keys(SAMPLE_TITLES)) {
+    const path = join(samplesDir, file);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      continue;
+    }
+    const format = formatFromPath(file) ?? 'csv';
+    const stem = file.replace(/\.[^.]+$/, '');
+    const own = configs.filter((c) => basename(c.config.dataset.path).replace(/\.[^.]+$/, '') === stem);
+    const sampleConfigs: SampleConfig[] = own.map((c) => ({
+      id: c.id,
+      title: c.config.name,
+      // The example names the CSV; a Parquet twin uses the same analysis on its own file.
+      config: { ...c.config, dataset: { ...c.config.dataset, path: file, format } },
+    }));
+    const columnTypes = own[0]?.config.dataset.columns;
+    samples.push({
+      info: { id: stem + (format === 'csv' ? '' : `-${format}`), ...SAMPLE_TITLES[file]!, file, format, sizeBytes: size, configs: sampleConfigs },
+      path,
+      ...(columnTypes ? { columnTypes } : {}),
+    });
+  }
+  return samples;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+interface OpenDataset {
+  readonly id: string;
+  readonly engine: Engine;
+  readonly ds: LoadedDataset;
+  readonly summary: DatasetSummary;
+  readonly contributions: Map<string, MetricContributions>;
+  readonly local: Map<string, { unitCategories: Int32Array; unitsMappedToOther: number }>;
+  units?: Map<string, number>;
+  lastUsed: number;
+}
+
+/** The data definition of a metric (what its contributions depend on), as a cache key. */
+export function dataKey(config: AnalysisConfig, metric: Metric): string {
+  const { privacy: _privacy, label: _label, id: _id, ...data } = metric as Metric & { label?: string };
+  const dims = config.dimensions.filter((d) => metric.by.includes(d.name)).map((d) => ({ name: d.name, column: d.column, bucket: d.bucket ?? null }));
+  return JSON.stringify({ unit: config.privacyUnit.column, dims, data, types: config.dataset.columns ?? {} });
+}
+
+const PREVIEW_ROWS = 12;
+
+function cellOf(v: unknown): Cell {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Date) return v.toISOString();
+  return String(v);
+}
+
+async function summarizeDataset(id: string, ds: LoadedDataset, sizeBytes: number, loadMs: number, sampleId?: string): Promise<DatasetSummary> {
+  const t = quoteIdent(ds.table);
+  const cols = ds.columns;
+  const distinctSql = cols.map((c, i) => `approx_count_distinct(${quoteIdent(c.name)})::DOUBLE AS d${i}`).join(', ');
+  const distinct = cols.length > 0 ? (await ds.engine.row(`SELECT ${distinctSql} FROM ${t}`)) ?? {} : {};
+  const previewRows = await ds.engine.rows(`SELECT * FROM ${t} LIMIT ${PREVIEW_ROWS}`);
+  const columns: ColumnSummary[] = cols.map((c, i) => ({
+    name: c.name,
+    type: c.type,
+    duckdbType: c.duckdbType,
+    distinct: Math.min(Number(distinct[`d${i}`] ?? 0), ds.rowCount),
+    nulls: c.nullCount,
+    examples: [...new Set(previewRows.map((r) => r[c.name]).filter((v) => v !== null && v !== undefined).map((v) => String(cellOf(v))))].slice(0, 5),
+  }));
+  const preview = previewRows.map((r) => cols.map((c) => cellOf(r[c.name])));
+  // Identifier-like columns with many distinct values, named like a person or device first.
+  const score = (c: ColumnSummary): number => {
+    const n = c.name.toLowerCase();
+    const named = /(^|_)(user|person|customer|account|member|workspace|device|client|visitor)(_?id)?$/.test(n) ? 2 : /(_id|id)$/.test(n) ? 1 : 0;
+    return named * 10 + Math.log10(1 + c.distinct);
+  };
+  const unitCandidates = columns
+    .filter((c) => (c.type === 'string' || c.type === 'integer') && c.distinct > 1 && c.distinct < ds.rowCount * 0.9 && !/^(event|row|session)_?id$/i.test(c.name))
+    .sort((a, b) => score(b) - score(a))
+    .map((c) => c.name);
+  return {
+    datasetId: id,
+    path: ds.path,
+    name: basename(ds.path),
+    format: ds.format,
+    sizeBytes,
+    rows: ds.rowCount,
+    columns,
+    preview,
+    unitCandidates,
+    warnings: ds.warnings.map((w) => (typeof w === 'string' ? w : (w as { message?: string }).message ?? JSON.stringify(w))),
+    ...(sampleId ? { sampleId } : {}),
+    loadMs,
+  };
+}
+
+/** Makes the services; call close() when the host stops. */
+export function makeWorkbenchServices(opts: ServicesOptions): WorkbenchServices {
+  const cwd = opts.cwd ?? process.cwd();
+  const maxOpen = opts.maxOpenDatasets ?? 3;
+  const datasets = new Map<string, OpenDataset>();
+  let clock = 0;
+
+  const samples = (): Sample[] => listSamples(opts.samplesDir);
+
+  async function evict(): Promise<void> {
+    while (datasets.size > maxOpen) {
+      const oldest = [...datasets.values()].sort((a, b) => a.lastUsed - b.lastUsed)[0]!;
+      datasets.delete(oldest.id);
+      oldest.engine.close();
+    }
+  }
+
+  async function open(path: string, ctx: ServiceContext, extra: { columnTypes?: Readonly<Record<string, ColumnType>>; sampleId?: string; displayName?: string } = {}): Promise<DatasetSummary> {
+    const t0 = performance.now();
+    const engine = await Engine.create({ memoryLimit: opts.memoryLimit ?? '1GB' });
+    try {
+      const ds = await openDataset(path, {
+        engine,
+        ...(extra.columnTypes ? { columnTypes: extra.columnTypes } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      const id = randomUUID();
+      const size = statSync(path).size;
+      let summary = await summarizeDataset(id, ds, size, performance.now() - t0, extra.sampleId);
+      if (extra.displayName) summary = { ...summary, name: extra.displayName };
+      datasets.set(id, { id, engine, ds, summary, contributions: new Map(), local: new Map(), lastUsed: ++clock });
+      await evict();
+      return summary;
+    } catch (e) {
+      engine.close();
+      throw e;
+    }
+  }
+
+  function getDataset(id: string): OpenDataset {
+    const d = datasets.get(id);
+    if (!d) throw new ServiceError('NotFound', `dataset ${id} is not open (it was closed to free memory, or the app restarted): open it again`);
+    d.lastUsed = ++clock;
+    return d;
+  }
+
+  async function loadContributions(req: ContributionsRequest, ctx: ServiceContext): Promise<ContributionsResult> {
+    const t0 = performance.now();
+    const d = getDataset(req.datasetId);
+    const v = validateConfig(req.config);
+    if (!v.ok) throw new ConfigError('analysis', v.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    const config = v.config;
+    const base = config.metrics.filter((m): m is ContributionMetric => m.kind !== 'ratio' && m.kind !== 'local-frequency');
+    const localMetrics = config.metrics.filter(isLocalMetric);
+    const requirements: ColumnRequirement[] = [
+      ...base.flatMap((m) => metricRequirements(config, m)),
+      ...localMetrics.flatMap((m) => [
+        { column: config.privacyUnit.column, role: 'unit' },
+        { column: m.column, role: 'category' },
+        ...m.filter.map((f) => ({ column: f.column, role: 'filter' })),
+      ]),
+    ];
+    const seen = new Set<string>();
+    await checkColumns(d.ds, requirements.filter((r) => {
+      const k = `${r.column}\u0000${r.numeric ? 1 : 0}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    }), ctx.signal);
+    const contributions: Record<string, MetricContributions> = {};
+    const local: Record<string, { unitCategories: Int32Array; unitsMappedToOther: number }> = {};
+    const cached: string[] = [];
+    for (const m of base) {
+      const key = dataKey(config, m);
+      let c = d.contributions.get(key);
+      if (c) cached.push(m.id);
+      else {
+        c = await d.engine.withConnection((conn) => computeContributions(conn, d.ds.table, config, m, { file: d.ds.path, ...(ctx.signal ? { signal: ctx.signal } : {}) }), ctx.signal);
+        d.contributions.set(key, c);
+      }
+      contributions[m.id] = c.metricId === m.id ? c : { ...c, metricId: m.id };
+    }
+    for (const m of localMetrics) {
+      const key = dataKey(config, m);
+      let l = d.local.get(key);
+      if (l) cached.push(m.id);
+      else {
+        const r = await d.engine.withConnection((conn) => computeLocalCategories(conn, d.ds.table, config, m), ctx.signal);
+        l = { unitCategories: r.unitCategories, unitsMappedToOther: r.unitsMappedToOther };
+        d.local.set(key, l);
+      }
+      local[m.id] = l;
+    }
+    d.units ??= new Map();
+    let units = d.units.get(config.privacyUnit.column);
+    if (units === undefined) {
+      const row = await d.engine.row(`SELECT count(DISTINCT ${quoteIdent(config.privacyUnit.column)})::DOUBLE AS n FROM ${quoteIdent(d.ds.table)}`);
+      units = Number(row?.['n'] ?? 0);
+      d.units.set(config.privacyUnit.column, units);
+    }
+    return { units, contributions, local, cached, loadMs: performance.now() - t0 };
+  }
+
+  async function openSource(source: DatasetSource, columnTypes: Readonly<Record<string, ColumnType>> | undefined, ctx: ServiceContext): Promise<DatasetSummary> {
+    if (source.kind === 'sample') {
+      const s = samples().find((x) => x.info.id === source.sampleId);
+      if (!s) throw new ServiceError('NotFound', `no bundled sample ${JSON.stringify(source.sampleId)} (known: ${samples().map((x) => x.info.id).join(', ')})`);
+      const types = columnTypes ?? s.columnTypes;
+      return open(s.path, ctx, { sampleId: s.info.id, ...(types ? { columnTypes: types } : {}) });
+    }
+    if (source.kind === 'path') {
+      if (typeof source.path !== 'string' || source.path.trim() === '') throw new ServiceError('InvalidParameter', 'path is empty: give the path of a CSV, NDJSON, Parquet or Arrow file');
+      const path = isAbsolute(source.path) ? source.path : resolve(cwd, source.path);
+      return open(path, ctx, columnTypes ? { columnTypes } : {});
+    }
+    if (source.kind === 'upload') {
+      const name = basename(String(source.name ?? '')).replace(/[^A-Za-z0-9._-]/g, '_') || 'upload';
+      if (!(source.bytes instanceof Uint8Array)) throw new ServiceError('InvalidParameter', 'upload has no file bytes');
+      mkdirSync(opts.uploadsDir, { recursive: true });
+      // A fresh folder per upload keeps the user's file name (the format is read from the extension).
+      const dir = join(opts.uploadsDir, randomUUID());
+      mkdirSync(dir);
+      const path = join(dir, name);
+      writeFileSync(`${path}.part`, source.bytes);
+      renameSync(`${path}.part`, path);
+      return open(path, ctx, { ...(columnTypes ? { columnTypes } : {}), displayName: name });
+    }
+    throw new ServiceError('InvalidParameter', `unknown dataset source ${JSON.stringify((source as { kind?: unknown }).kind)}`);
+  }
+
+  return {
+    'wb:app-info': async () => ({ host: opts.host, version: opts.version, cwd }),
+    'wb:samples-list': async () => samples().map((s) => s.info),
+    'wb:dataset-open': async (req, ctx) => openSource(req.source, req.columnTypes, ctx),
+    'wb:contributions-load': loadContributions,
+    openPath: (path, ctx) => open(path, ctx),
+    async close() {
+      for (const d of datasets.values()) d.engine.close();
+      datasets.clear();
+    },
+  };
+}
+
+/** An error a service raises on purpose, with its wire code. */
+export class ServiceError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
+
+/** Maps anything thrown to the wire error (GUIDE.md "Errors"): codes the UI can word, messages that name the value. */
+export function toWireError(e: unknown): WireError {
+  if (e instanceof ServiceError) return { code: e.code, message: e.message };
+  if (e instanceof DpError) return { code: e.code, message: e.message };
+  if (e instanceof DataError) return { code: e.code === 'Cancelled' ? 'Cancelled' : 'DataError', message: e.message };
+  if (e instanceof ConfigError) return { code: 'ConfigError', message: e.message };
+  if (e instanceof Error && (e.name === 'AbortError' || e.name === 'QueryCancelled')) return { code: 'Cancelled', message: 'cancelled' };
+  const msg = e instanceof Error ? e.message : String(e);
+  return { code: 'Internal', message: msg || 'unexpected error' };
+}
+
+export interface DispatcherOptions {
+  /** wb:dataset-choose: asks the user for a file path (Electron's dialog); absent = not supported by this host. */
+  readonly choosePath?: () => Promise<string | null>;
+}
+
+export type Dispatch = <C extends Channel>(channel: C, request: RequestOf<C>) => Promise<Result<ResponseOf<C>>>;
+
+/** One entry point for both hosts: validates the channel, runs the service, returns a Result, tracks cancellable requests. */
+export function makeDispatcher(services: WorkbenchServices, dopts: DispatcherOptions = {}): Dispatch {
+  const running = new Map<string, AbortController>();
+  const run = async (channel: Channel, request: unknown): Promise<unknown> => {
+    if (channel === 'wb:request-cancel') {
+      const id = (request as { requestId?: unknown })?.requestId;
+      const c = typeof id === 'string' ? running.get(id) : undefined;
+      c?.abort();
+      return { cancelled: c !== undefined };
+    }
+    if (channel === 'wb:dataset-choose') {
+      if (!dopts.choosePath) throw new ServiceError('NotSupported', 'this host has no file dialog: pick the file in the page');
+      const path = await dopts.choosePath();
+      return path === null ? null : services.openPath(path, {});
+    }
+    const handler = (services as unknown as Record<string, ((req: unknown, ctx: ServiceContext) => Promise<unknown>) | undefined>)[channel];
+    if (!channel.startsWith('wb:') || typeof handler !== 'function') throw new ServiceError('NotFound', `unknown channel ${JSON.stringify(channel)}`);
+    const requestId = (request as { requestId?: unknown } | null)?.requestId;
+    if (typeof requestId === 'string') {
+      const controller = new AbortController();
+      running.set(requestId, controller);
+      try {
+        return await handler(request ?? {}, { signal: controller.signal });
+      } finally {
+        running.delete(requestId);
+      }
+    }
+    return handler(request ?? {}, {});
+  };
+  return async (channel, request) => {
+    try {
+      return { ok: true, data: (await run(channel, request)) as never };
+    } catch (e) {
+      return { ok: false, error: toWireError(e) };
+    }
+  };
+}
+
