@@ -101,7 +101,10 @@ export function listSamples(samplesDir: string): Sample[] {
     }
     const format = formatFromPath(file) ?? 'csv';
     const stem = file.replace(/\.[^.]+$/, '');
-    const own = configs.filter((c) => basename(c.config.dataset.path).replace(/\.[^.]+$/, '') === stem);
+    // The person-level analysis first: it is the one to start from (device is the weaker unit).
+    const own = configs
+      .filter((c) => basename(c.config.dataset.path).replace(/\.[^.]+$/, '') === stem)
+      .sort((a, b) => Number(a.config.privacyUnit.kind === 'device') - Number(b.config.privacyUnit.kind === 'device') || a.id.localeCompare(b.id));
     const sampleConfigs: SampleConfig[] = own.map((c) => ({
       id: c.id,
       title: c.config.name,
@@ -172,7 +175,8 @@ async function summarizeDataset(id: string, ds: LoadedDataset, sizeBytes: number
   // Identifier-like columns with many distinct values, named like a person or device first.
   const score = (c: ColumnSummary): number => {
     const n = c.name.toLowerCase();
-    const named = /(^|_)(user|person|customer|account|member|workspace|device|client|visitor)(_?id)?$/.test(n) ? 2 : /(_id|id)$/.test(n) ? 1 : 0;
+    // A person (or account) first: a device is the weaker unit (a person may have several).
+    const named = /(^|_)(user|person|customer|account|member|workspace|org|tenant)(_?id)?$/.test(n) ? 3 : /(^|_)(device|client|visitor|browser|cookie)(_?id)?$/.test(n) ? 2 : /(_id|id)$/.test(n) ? 1 : 0;
     return named * 10 + Math.log10(1 + c.distinct);
   };
   const unitCandidates = columns

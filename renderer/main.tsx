@@ -1,0 +1,12 @@
+// Renderer entry: mounts the app. The host (Electron preload or browser host) is reached only
+// through renderer/bridge.
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './app/App';
+import './styles.css';
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
