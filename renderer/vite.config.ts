@@ -18,4 +18,9 @@ export default defineConfig({
     chunkSizeWarningLimit: 6000,
   },
   worker: { format: 'es' },
+  // Always the production build of React and friends, even when built from a test runner that
+  // sets NODE_ENV=test (vitest does).
+  mode: 'production',
+  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+  oxc: { jsx: { runtime: 'automatic', development: false } },
 });

@@ -1,6 +1,6 @@
 // The one component that imports plotly.js: draws a ChartSpec (specs.ts) into a div.
 import Plotly from 'plotly.js-dist-min';
-import { useEffect, useRef } from 'react';
+import { useDeferredValue, useEffect, useRef } from 'react';
 import type { ChartSpec } from './specs';
 
 const CONFIG = { displaylogo: false, responsive: true };
@@ -13,7 +13,9 @@ export interface PlotProps {
   readonly height?: number;
 }
 
-export function Plot({ spec, testId, height }: PlotProps) {
+export function Plot({ spec: latest, testId, height }: PlotProps) {
+  // A chart is redrawn at low priority: the numbers beside a moving control update first.
+  const spec = useDeferredValue(latest);
   const ref = useRef<HTMLDivElement>(null);
   const drawn = useRef<string>('');
   const h = height ?? spec.layout.height ?? DEFAULT_HEIGHT;
@@ -35,6 +37,8 @@ export function Plot({ spec, testId, height }: PlotProps) {
   useEffect(() => {
     const el = ref.current;
     return () => {
+      // A remount (React's StrictMode does one in development) must draw again.
+      drawn.current = '';
       if (el) Plotly.purge(el);
     };
   }, []);

@@ -533,6 +533,11 @@ export interface ContributionHistogramOptions {
   readonly xTitle: string;
   /** Default "count". */
   readonly yTitle?: string;
+  /**
+   * Integer observations (L0, L∞ counts): bin [lo, hi) holds lo … hi−1, so a bin is above a bound b
+   * only if hi − 1 > b, and the bound's line is drawn after b's bin. Default false (values).
+   */
+  readonly integerValues?: boolean;
 }
 
 function binLabel(lo: number, hi: number): string {
@@ -569,7 +574,8 @@ export function contributionHistogramChart(hist: Histogram, opts: ContributionHi
   const labels = lower.map((lo, i) => binLabel(lo, upper[i]!));
   const bound = finite(opts.bound);
   const share = finite(opts.droppedShare);
-  const above = upper.map((hi) => bound !== null && hi > bound);
+  const integer = opts.integerValues === true;
+  const above = upper.map((hi) => bound !== null && (integer ? hi - 1 > bound : hi > bound));
   const yTitle = opts.yTitle ?? 'count';
   const bars = (name: string, keep: boolean, color: string): Data => ({
     type: 'bar',
@@ -586,7 +592,7 @@ export function contributionHistogramChart(hist: Histogram, opts: ContributionHi
   const annotations: Annotation[] = [];
   const dropped = share === null ? '' : `${formatPercent(share)} ${opts.droppedLabel ?? 'of rows dropped'}`;
   if (bound !== null) {
-    const x = boundPosition(lower, upper, bound);
+    const x = boundPosition(lower, upper, integer ? Math.floor(bound) + 1 : bound);
     shapes.push({ type: 'line', xref: 'x', yref: 'paper', x0: x, x1: x, y0: 0, y1: 1, line: { color: PALETTE.ink, width: 1.5, dash: 'dash' } });
     annotations.push({
       text: `bound ${formatNumber(bound)}${dropped ? `: ${dropped}` : ''}`, x, y: 1, xref: 'x', yref: 'paper', xanchor: 'left', yanchor: 'top', xshift: 4,

@@ -18,7 +18,7 @@ export function pct(x: number | null | undefined, digits = 1): string {
 }
 
 export function fmtDelta(d: number): string {
-  return d === 0 ? '0' : d.toExponential(0).replace('e-', 'e−');
+  return d === 0 ? '0' : d.toExponential(1).replace('.0e', 'e').replace('e-', 'e−');
 }
 
 /** The privacy metadata every noisy number carries: ε, δ and the confidence level of its interval. */

@@ -22,9 +22,11 @@ export function setWorkerFactory(f: WorkerFactory): void {
   workerFactory = f;
 }
 
+/** Workers for a run: one core is left to the page so the UI stays responsive (at most 4). */
 export function workerCount(): number {
   const n = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 2;
-  return Math.max(1, Math.min(4, Number.isFinite(n) && n > 0 ? n : 2));
+  const cores = Number.isFinite(n) && n > 0 ? n : 2;
+  return Math.max(1, Math.min(4, cores - 1));
 }
 
 export const createSimulationSlice: StateCreator<WorkbenchState, [], [], SimulationSlice> = (set, get) => ({

@@ -55,6 +55,8 @@ async function main(): Promise<void> {
   const browser = await launchChromium();
   try {
     const page = await browser.context.newPage();
+    // tsx (esbuild keepNames) wraps named functions in __name(…): give the page a no-op one.
+    await page.addInitScript('window.__name = (f) => f;');
     await page.goto(host.url);
     // --- 1. analytic preview on 500 cohorts × 12 metrics
     await page.getByTestId('path-input').fill(data);

@@ -192,7 +192,7 @@ function SweepSection(props: { pinned: readonly CompletedRun[] }): ReactNode {
   return (
     <Section title="Privacy against error" testId="sweep"
       hint={<>The current config at total ε {SWEEP_EPSILONS.map((e) => fmt(e)).join(', ')} (every metric keeps its share, bounds and thresholds), with the analytic model; pinned runs are starred at their own settings. Error: {ERROR_TITLE}; local-DP metrics are not included.</>}
-      actions={<button className="primary" onClick={start} disabled={!ready || sweeping} data-testid="sweep-epsilon">{sweeping ? 'Sweeping…' : 'Sweep ε'}</button>}>
+      actions={<button className="primary" onClick={start} disabled={!ready || sweeping} style={{ whiteSpace: 'nowrap' }} data-testid="sweep-epsilon">{sweeping ? 'Sweeping…' : 'Sweep ε'}</button>}>
       {!ready ? <p className="hint">{busy ? 'Reading contributions…' : config ? 'The sweep needs the data of every metric: it is read when the config changes.' : 'Load a dataset first.'}</p> : null}
       {failure ? <Notice kind="error" title="The sweep failed" testId="sweep-error">{failure}</Notice> : null}
       {failures.length > 0 ? (

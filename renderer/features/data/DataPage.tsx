@@ -148,7 +148,11 @@ function Profile(): ReactNode {
   const contributions = useWorkbench((s) => s.contributions);
   const busy = useWorkbench((s) => s.contributionsBusy);
   const error = useWorkbench((s) => s.contributionsError);
-  const metric = config?.metrics.find((m) => contributions?.contributions[m.id] && m.by.length > 0) ?? config?.metrics.find((m) => contributions?.contributions[m.id]);
+  // Rows per unit tell most about L∞: a count grouped by a cohort first, then any grouped metric.
+  const has = (id: string): boolean => contributions?.contributions[id] !== undefined;
+  const metric = config?.metrics.find((m) => has(m.id) && m.kind === 'count' && m.by.length > 0)
+    ?? config?.metrics.find((m) => has(m.id) && m.by.length > 0)
+    ?? config?.metrics.find((m) => has(m.id));
   const profile = useMemo(() => {
     const c = metric ? contributions?.contributions[metric.id] : undefined;
     return c ? profileContributions(c) : null;
@@ -166,8 +170,8 @@ function Profile(): ReactNode {
         Median unit is in {fmt(profile.l0.quantiles['0.5'])} cohort(s) (99th percentile {fmt(profile.l0.quantiles['0.99'])}, max {fmt(profile.l0.max)}).
       </p>
       <div className="grid-2">
-        <Plot testId="profile-l0" spec={contributionHistogramChart(profile.l0.histogram, { title: 'Cohorts per unit (L0)', xTitle: 'cohorts a unit appears in', ...(l0 !== undefined ? { bound: l0 } : {}), ...(dropAt(profile.candidates.l0, l0) !== undefined ? { droppedShare: dropAt(profile.candidates.l0, l0)! } : {}) })} />
-        <Plot testId="profile-linf" spec={contributionHistogramChart(profile.linf.histogram, { title: 'Rows per unit per cohort (L∞)', xTitle: 'rows of one unit in one cohort', ...(linf !== undefined ? { bound: linf } : {}), ...(dropAt(profile.candidates.linf, linf) !== undefined ? { droppedShare: dropAt(profile.candidates.linf, linf)! } : {}) })} />
+        <Plot testId="profile-l0" spec={contributionHistogramChart(profile.l0.histogram, { title: 'Cohorts per unit (L0)', xTitle: 'cohorts a unit appears in', integerValues: true, ...(l0 !== undefined ? { bound: l0 } : {}), ...(dropAt(profile.candidates.l0, l0) !== undefined ? { droppedShare: dropAt(profile.candidates.l0, l0)! } : {}) })} />
+        <Plot testId="profile-linf" spec={contributionHistogramChart(profile.linf.histogram, { title: 'Rows per unit per cohort (L∞)', xTitle: 'rows of one unit in one cohort', integerValues: true, ...(linf !== undefined ? { bound: linf } : {}), ...(dropAt(profile.candidates.linf, linf) !== undefined ? { droppedShare: dropAt(profile.candidates.linf, linf)! } : {}) })} />
       </div>
     </div>
   );

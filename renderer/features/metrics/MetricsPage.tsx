@@ -136,10 +136,13 @@ function KindFields(props: { draft: MetricDraft; set: (patch: Partial<MetricDraf
       return (
         <div data-testid="funnel-steps">
           {d.steps.map((step, i) => (
-            <div key={i} className="row gap" data-testid={`funnel-step-${i}`}>
-              <b>Step {i + 1}</b>
+            <div key={i} style={{ borderLeft: '3px solid var(--line)', paddingLeft: 10, margin: '8px 0' }} data-testid={`funnel-step-${i}`}>
+              <div className="row">
+                <b>Step {i + 1}</b>
+                <span className="muted small">{i === 0 ? 'units with a row where…' : '…that also reached the steps before and have a row where'}</span>
+                <button className="link" onClick={() => set({ steps: d.steps.filter((_, j) => j !== i) })} disabled={d.steps.length <= 2} data-testid={`remove-step-${i}`} title={d.steps.length <= 2 ? 'A funnel needs at least two steps' : 'Remove this step'}>Remove step</button>
+              </div>
               <FilterRows rows={step} columns={columns} onChange={(rows) => set({ steps: d.steps.map((s, j) => (j === i ? rows : s)) })} testId={`step-${i}`} minRows={1} />
-              <button className="link" onClick={() => set({ steps: d.steps.filter((_, j) => j !== i) })} disabled={d.steps.length <= 2} data-testid={`remove-step-${i}`} title="A funnel needs at least two steps">Remove step</button>
             </div>
           ))}
           <button onClick={() => set({ steps: [...d.steps, [{ column: d.steps[d.steps.length - 1]?.[0]?.column ?? '', op: '=', value: '' }]] })} data-testid="add-step">+ step</button>
@@ -248,14 +251,12 @@ function MetricEditor(props: { config: AnalysisConfig; state: EditorState; onCha
           <input type="text" value={d.label} onChange={(e) => set({ label: e.target.value })} placeholder={d.id} data-testid="metric-label" />
         </label>
       </div>
-      <div className="row gap">
-        <label className="field grow">
-          <span>Kind</span>
-          <select value={d.kind} onChange={(e) => props.onChange(withKind(d, e.target.value as MetricKind, types))} style={{ maxWidth: '100%' }} data-testid="metric-kind">
-            {METRIC_KINDS.map((k) => <option key={k.kind} value={k.kind}>{k.kind} — {k.description}</option>)}
-          </select>
-        </label>
-      </div>
+      <label className="field">
+        <span>Kind</span>
+        <select value={d.kind} onChange={(e) => props.onChange(withKind(d, e.target.value as MetricKind, types))} style={{ width: '100%' }} data-testid="metric-kind">
+          {METRIC_KINDS.map((k) => <option key={k.kind} value={k.kind}>{k.kind} — {k.description}</option>)}
+        </select>
+      </label>
       <p className="hint">{d.kind}: {kindDescription(d.kind)}.</p>
       <KindFields draft={d} set={set} columns={columns} config={config} previousId={state.previousId} />
 
@@ -468,7 +469,7 @@ export function MetricsPage(): ReactNode {
   return (
     <div className="page" data-testid="page-metrics">
       <Section title="Metrics" hint="What the release measures. Each metric is computed per cohort of the dimensions it groups by, and spends a share of the privacy budget."
-        actions={<button className="primary" onClick={() => setScreen('privacy')} data-testid="to-privacy">Next: privacy →</button>}>
+        actions={<button className="primary" onClick={() => setScreen('privacy')} style={{ whiteSpace: 'nowrap' }} data-testid="to-privacy">Next: privacy →</button>}>
         <div className="grid-2">
           <div>
             <MetricList config={config} activeId={state?.previousId ?? null} onSelect={onSelect} onDelete={onDelete} />

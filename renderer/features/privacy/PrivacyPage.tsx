@@ -2,7 +2,7 @@
 // slider, δ, the accountant; per metric the mechanism, bounds (L0, L∞, clamp) over the data's
 // contribution histograms, and the cohort threshold over the release-probability curve. The
 // analytic accuracy beside every control updates as it moves.
-import { useMemo } from 'react';
+import { useDeferredValue, useMemo } from 'react';
 import type { ReactNode } from 'react';
 import type { CentralMetric, MetricPrivacy } from '../../../shared/core/config/schema';
 import { profileContributions } from '../../../shared/core/data/profile';
@@ -10,7 +10,7 @@ import { contributionHistogramChart, releaseCurveChart } from '../../charts/spec
 import { Plot } from '../../charts/Plot';
 import { fmt, fmtDelta, Notice, pct, PrivacyBadge, Section } from '../../components/common';
 import { keepProbabilityOf } from '../../model/release-curve';
-import type { PreviewMetric } from '../../model/preview';
+import type { Preview, PreviewMetric } from '../../model/preview';
 import { usePreview } from '../../model/use-preview';
 import { useWorkbench } from '../../store';
 
@@ -148,11 +148,12 @@ function MetricRow(props: { m: CentralMetric; p: PreviewMetric | undefined; sele
   );
 }
 
-function MetricDetail(props: { m: CentralMetric }): ReactNode {
-  const { m } = props;
+function MetricDetail(props: { m: CentralMetric; preview: Preview | null }): ReactNode {
+  // Charts follow the controls at low priority (useDeferredValue): the accuracy numbers first.
+  const m = useDeferredValue(props.m);
+  const preview = useDeferredValue(props.preview);
   const contributions = useWorkbench((s) => s.contributions);
   const setPrivacy = useWorkbench((s) => s.setPrivacy);
-  const { preview } = usePreview();
   const c = m.kind === 'ratio' ? undefined : contributions?.contributions[m.id];
   const profile = useMemo(() => (c ? profileContributions(c) : null), [c]);
   if (m.kind === 'ratio') return <p className="hint">A ratio is computed from its numerator and denominator: tune those.</p>;
@@ -192,8 +193,8 @@ function MetricDetail(props: { m: CentralMetric }): ReactNode {
     <div className="grid-2" data-testid="metric-detail">
       <div>
         <h3>Bounds over the data</h3>
-        <Plot testId="bound-l0" height={240} spec={contributionHistogramChart(profile.l0.histogram, { title: `L0 = ${pr.maxPartitionsContributed}: cohorts per unit`, xTitle: 'cohorts a unit contributes to', bound: pr.maxPartitionsContributed, ...(dropAt(profile.candidates.l0, pr.maxPartitionsContributed) !== undefined ? { droppedShare: dropAt(profile.candidates.l0, pr.maxPartitionsContributed)! } : {}) })} />
-        <Plot testId="bound-linf" height={240} spec={contributionHistogramChart(profile.linf.histogram, { title: `L∞ = ${pr.maxContributionsPerPartition}: rows per unit per cohort`, xTitle: 'rows of one unit in one cohort', bound: pr.maxContributionsPerPartition, ...(dropAt(profile.candidates.linf, pr.maxContributionsPerPartition) !== undefined ? { droppedShare: dropAt(profile.candidates.linf, pr.maxContributionsPerPartition)! } : {}) })} />
+        <Plot testId="bound-l0" height={240} spec={contributionHistogramChart(profile.l0.histogram, { title: `L0 = ${pr.maxPartitionsContributed}: cohorts per unit`, xTitle: 'cohorts a unit contributes to', integerValues: true, bound: pr.maxPartitionsContributed, ...(dropAt(profile.candidates.l0, pr.maxPartitionsContributed) !== undefined ? { droppedShare: dropAt(profile.candidates.l0, pr.maxPartitionsContributed)! } : {}) })} />
+        <Plot testId="bound-linf" height={240} spec={contributionHistogramChart(profile.linf.histogram, { title: `L∞ = ${pr.maxContributionsPerPartition}: rows per unit per cohort`, xTitle: 'rows of one unit in one cohort', integerValues: true, bound: pr.maxContributionsPerPartition, ...(dropAt(profile.candidates.linf, pr.maxContributionsPerPartition) !== undefined ? { droppedShare: dropAt(profile.candidates.linf, pr.maxContributionsPerPartition)! } : {}) })} />
         {pr.clamp && profile.rowValues ? (
           <Plot testId="bound-clamp" height={240} spec={contributionHistogramChart(profile.rowValues.histogram, { title: `Clamp [${fmt(pr.clamp.low)}, ${fmt(pr.clamp.high)}]: values`, xTitle: '|value| of a row', bound: pr.clamp.high, droppedLabel: 'of value clipped', ...(dropAt(profile.candidates.clampPerValue, pr.clamp.high, 'value') !== undefined ? { droppedShare: dropAt(profile.candidates.clampPerValue, pr.clamp.high, 'value')! } : {}) })} />
         ) : null}
@@ -238,7 +239,7 @@ export function PrivacyPage(): ReactNode {
         {cError ? <Notice kind="error" title="Contributions could not be read">{cError.message}</Notice> : null}
         {error ? <Notice kind="error" title="These settings cannot be evaluated" testId="preview-error">{error}</Notice> : null}
         {busy && !preview ? <p className="hint">Reading contributions…</p> : null}
-        <div className="table-wrap">
+        <div className="table-wrap tall">
           <table className="table privacy-table">
             <thead><tr><th>Metric</th><th>Budget share</th><th>Noise</th><th>Contribution bounds</th><th>Cohort selection</th><th className="num">Expected accuracy</th></tr></thead>
             <tbody>
@@ -250,7 +251,7 @@ export function PrivacyPage(): ReactNode {
       </Section>
       {sel ? (
         <Section title={`${sel.label ?? sel.id}: bounds and threshold`} hint="Click a metric row above to inspect it.">
-          <MetricDetail m={sel} />
+          <MetricDetail m={sel} preview={preview} />
         </Section>
       ) : null}
     </div>

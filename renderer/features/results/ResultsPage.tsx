@@ -30,7 +30,7 @@ export function accuracySentence(m: MetricReport): string {
     `With ε = ${fmt(m.privacy.epsilon)} and δ = ${m.privacy.delta === 0 ? '0' : m.privacy.delta.toExponential(0)}, about ${fmt(released)} of ${fmt(m.summary.cohorts)} cohorts would be released`,
   ];
   if (w && w.mc !== null) parts.push(`${pct(w.mc, 0)} of all cohorts within ±${pct(w.x, 0)} of the true value`);
-  if (m.summary.medianRelativeError !== null) parts.push(`a typical cohort off by ${pct(m.summary.medianRelativeError)}`);
+  if (m.summary.medianRelativeError !== null) parts.push(`a typical released cohort off by ${pct(m.summary.medianRelativeError)}`);
   return `${parts.join('; ')}.`;
 }
 

@@ -61,7 +61,7 @@ export function SimulatePage(): ReactNode {
           </Notice>
         ) : null}
       </Section>
-      <Section title={running ? 'Results so far (they converge as trials accumulate)' : 'Expected error per metric'} hint="RMSE over released cohorts: the Monte-Carlo estimate beside the analytic model.">
+      <Section title={running ? 'Results so far (they converge as trials accumulate)' : 'Expected error per metric'} hint="Root-mean-square error over all cohorts (a suppressed cohort counts its whole true value): the Monte-Carlo estimate beside the analytic model. † the analytic model is unreliable for this metric (a noisy denominator makes the ratio heavy-tailed): trust the simulation.">
         <table className="table" data-testid="partial-table">
           <thead><tr><th>Metric</th><th>Privacy</th><th className="num">Analytic RMSE</th><th className="num">Simulated RMSE</th><th className="num">Trials</th></tr></thead>
           <tbody>
@@ -72,7 +72,7 @@ export function SimulatePage(): ReactNode {
                 <tr key={p.id}>
                   <td>{p.label}</td>
                   <td><PrivacyBadge epsilon={p.epsilon} delta={p.delta} confidence={p.confidence} /></td>
-                  <td className="num">{fmt(p.rmse)}</td>
+                  <td className="num" title={p.unreliableCohorts > 0 ? `${p.unreliableCohorts} cohort(s) have a noisy denominator: the delta method understates the error` : undefined}>{fmt(p.rmse)}{p.unreliableCohorts > 0 ? <span className="warn-mark" data-testid={`unreliable-${p.id}`}> †</span> : null}</td>
                   <td className="num">{running ? fmt(row?.rmse) : fmt(done?.summary.rmse.mc)}</td>
                   <td className="num">{running ? fmt(row?.trialsDone) : done ? fmt(last!.report.run.trials) : '–'}</td>
                 </tr>
