@@ -25,7 +25,11 @@ export interface PreviewMetric {
   readonly expectedReleased: number;
   /** √(mean over cohorts of the expected squared error; dropped cohorts count |true|²). */
   readonly rmse: number;
-  /** Median over cohorts of the relative RMSE. */
+  /**
+   * Typical relative error of a released cohort: the median over cohorts, weighted by their
+   * release probability, of the relative RMSE (suppressed cohorts are what withinShare and
+   * valueLostShare report). null when no cohort is expected to be released.
+   */
   readonly medianRelativeError: number | null;
   /** Typical noise half-width at the confidence level (median over cohorts). */
   readonly halfWidth: number;
@@ -40,6 +44,31 @@ export interface Preview {
   readonly analytic: readonly AnalyticResult[];
   readonly metrics: readonly PreviewMetric[];
   readonly ms: number;
+}
+
+/** Median of values[i] with weights[i] (>= 0); non-finite values and zero weights are left out. */
+export function weightedMedian(values: ArrayLike<number>, weights: ArrayLike<number>): number | null {
+  const pairs: [number, number][] = [];
+  let total = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const w = weights[i]!;
+    if (Number.isFinite(v) && w > 0) {
+      pairs.push([v, w]);
+      total += w;
+    }
+  }
+  if (pairs.length === 0) return null;
+  pairs.sort((x, y) => x[0] - y[0]);
+  // With equal weights this is the ordinary median (the mean of the two middle values).
+  let acc = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    const [v, w] = pairs[i]!;
+    acc += w;
+    if (Math.abs(acc - total / 2) <= 1e-12 * total && i + 1 < pairs.length) return (v + pairs[i + 1]![0]) / 2;
+    if (acc >= total / 2) return v;
+  }
+  return pairs[pairs.length - 1]![0];
 }
 
 function median(a: ArrayLike<number>): number | null {
@@ -103,7 +132,7 @@ export class PreviewModel {
         cohorts: plan.partitions,
         expectedReleased: a.summary.expectedReleased,
         rmse: Math.sqrt(a.summary.decomposition.total),
-        medianRelativeError: median(a.relativeError),
+        medianRelativeError: weightedMedian(a.relativeError, a.keepProbability),
         halfWidth: median(a.halfWidth) ?? 0,
         withinShare: plan.stats.relativeErrorThresholds.map((x, i) => ({ x, share: a.summary.withinShare[i] ?? 0 })),
         valueLostShare: a.summary.valueLostShare,

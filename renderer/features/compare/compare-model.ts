@@ -1,8 +1,9 @@
 // The Compare screen's pure parts: the side-by-side table of pinned runs (one row per metric and
 // measure, the best cell of each row marked) and the privacy-against-error points of an ε sweep.
 //
-// One error measure on the sweep chart: the mean over metrics of the median over cohorts of the
-// analytic relative RMSE — what the preview model reports as `medianRelativeError`. A pinned run is
+// One error measure on the sweep chart: the mean over metrics of the median over cohorts (weighted
+// by release probability) of the analytic relative RMSE — what the preview model reports as
+// `medianRelativeError`. A pinned run is
 // placed on the chart with the same measure, read from its report's per-cohort analytic errors
 // (`cohorts[].analytic.relativeError`), so it lies on the swept curve when its settings match and
 // off it when its bounds differ. The run's simulated median |relative error|
@@ -12,6 +13,7 @@
 import type { MetricReport, SimulationReport } from '../../../shared/core/simulate/report';
 import { paretoOptimal } from '../../../shared/core/simulate/sweep';
 import type { ParetoPoint } from '../../charts/specs';
+import { weightedMedian } from '../../model/preview';
 
 /** Total ε values of the sweep (factors of 2 around the usual range). */
 export const SWEEP_EPSILONS: readonly number[] = [0.125, 0.25, 0.5, 1, 2, 4, 8];
@@ -31,12 +33,6 @@ export function meanFinite(values: readonly (number | null | undefined)[]): numb
   return n > 0 ? s / n : null;
 }
 
-function medianFinite(values: readonly (number | null)[]): number | null {
-  const v = values.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-}
 
 /** A sweep point's error: the mean over metrics of each metric's median relative error (analytic). */
 export function meanMedianRelativeError(metrics: readonly { readonly medianRelativeError: number | null }[]): number | null {
@@ -45,7 +41,7 @@ export function meanMedianRelativeError(metrics: readonly { readonly medianRelat
 
 /** A run on the sweep's scale: mean over metrics of the median over cohorts of the analytic relative RMSE. */
 export function runAnalyticError(report: Pick<SimulationReport, 'metrics'>): number | null {
-  return meanFinite(report.metrics.map((m) => medianFinite(m.cohorts.map((c) => c.analytic.relativeError))));
+  return meanFinite(report.metrics.map((m) => weightedMedian(m.cohorts.map((c) => c.analytic.relativeError ?? NaN), m.cohorts.map((c) => c.analytic.keepProbability))));
 }
 
 /** A run's simulated error: mean over metrics of the median |relative error| over released cohorts. */

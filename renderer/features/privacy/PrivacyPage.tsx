@@ -138,7 +138,7 @@ function MetricRow(props: { m: CentralMetric; p: PreviewMetric | undefined; sele
         {p ? (
           <>
             <div title={`± half-width of the noise at ${Math.round(p.confidence * 100)}% confidence`}><b>±{fmt(p.halfWidth)}</b> <span className="muted small">noise ({Math.round(p.confidence * 100)}%)</span></div>
-            <div title="Median over cohorts of the relative root-mean-square error (noise, clipping, bounding)">{pct(p.medianRelativeError)} <span className="muted small">median rel. error</span></div>
+            <div title="Typical relative error of a released cohort: median over cohorts, weighted by release probability, of the relative root-mean-square error (noise, clipping, bounding)">{pct(p.medianRelativeError)} <span className="muted small">typical rel. error (released)</span></div>
             <div>{pct(within10?.share)} <span className="muted small">cohorts within ±{pct(within10?.x, 0)}</span></div>
             <div>{fmt(p.expectedReleased)} / {fmt(p.cohorts)} <span className="muted small">cohorts released</span></div>
           </>

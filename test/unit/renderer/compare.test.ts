@@ -7,11 +7,11 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Synthetic reports: only the fields the compare model reads are meaningful.
 
-function cohort(analyticRelativeError: number | null): CohortReport {
+function cohort(analyticRelativeError: number | null, keepProbability = 1): CohortReport {
   return {
     key: ['x'], label: 'x', trueValue: 100, releaseProbability: 1, bias: 0, rmse: 1, meanAbsError: 1, meanRelativeError: 0.01, medianRelativeError: 0.01,
     errorQuantiles: null, exceedProbability: [], coverage: null, halfWidth: null,
-    analytic: { bias: 0, rmse: 1, keepProbability: 1, rmseWithDropped: 1, relativeError: analyticRelativeError },
+    analytic: { bias: 0, rmse: 1, keepProbability, rmseWithDropped: 1, relativeError: analyticRelativeError },
   };
 }
 
@@ -55,7 +55,7 @@ function metric(m: MetricInit): MetricReport {
       noiseStd: 1,
       analyticUnreliableCohorts: 0,
     },
-    cohorts: analytic.map(cohort),
+    cohorts: analytic.map((a) => cohort(a)),
   };
 }
 
@@ -83,6 +83,14 @@ describe('error of a sweep point and of a run', () => {
     const report = { metrics: [metric({ id: 'a', analytic: [0.3, 0.1, 0.2, null] }), metric({ id: 'b', analytic: [0.1, 0.5] })] };
     // a: median of 0.1, 0.2, 0.3 = 0.2 (null left out); b: median of 0.1, 0.5 = 0.3.
     expect(runAnalyticError(report)).toBeCloseTo(0.25, 12);
+  });
+
+  it('weights cohorts by their release probability (a cohort never released does not count)', () => {
+    const m = metric({ id: 'a', analytic: [0.1, 0.2, 50] });
+    const weighted = { ...m, cohorts: [cohort(0.1, 1), cohort(0.2, 1), cohort(50, 0)] };
+    expect(runAnalyticError({ metrics: [weighted] })).toBeCloseTo(0.15, 12);
+    const heavy = { ...m, cohorts: [cohort(0.1, 0.1), cohort(0.2, 0.1), cohort(50, 1)] };
+    expect(runAnalyticError({ metrics: [heavy] })).toBe(50);
   });
 
   it('gives no error for a run without central metrics', () => {
