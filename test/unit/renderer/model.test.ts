@@ -35,7 +35,7 @@ describe('rebalanceShares', () => {
 
   it('keeps every share >= MIN_SHARE and the total unchanged for any move (property)', () => {
     fc.assert(fc.property(
-      fc.array(fc.double({ min: 0.01, max: 0.3, noNaN: true }), { minLength: 2, maxLength: 8 }),
+      fc.array(fc.double({ min: 0.01, max: 0.12, noNaN: true }), { minLength: 2, maxLength: 8 }), // a valid config: shares add up to <= 1
       fc.double({ min: 0, max: 1, noNaN: true }),
       fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
       (raw, target, lockBits) => {
