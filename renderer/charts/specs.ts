@@ -638,6 +638,11 @@ export interface ParetoChartOptions {
  * ε (log x) against error: the Pareto-optimal settings joined by a line in order of ε, the others
  * faded, pinned ones starred. Points without a positive ε or a finite error are left out.
  */
+function logErrors(points: readonly ParetoPoint[]): boolean {
+  const e = points.map((p) => p.error).filter((x) => x > 0);
+  return e.length > 1 && Math.max(...e) / Math.min(...e) > 20;
+}
+
 export function paretoChart(points: readonly ParetoPoint[], opts: ParetoChartOptions = {}): ChartSpec {
   const title = opts.title ?? 'Privacy against error';
   const valid = points.filter((p) => {
@@ -675,7 +680,8 @@ export function paretoChart(points: readonly ParetoPoint[], opts: ParetoChartOpt
     layout: {
       ...baseLayout(title),
       xaxis: axis('ε, privacy loss (← more private · less private →, log scale)', { type: 'log' }),
-      yaxis: axis(`${opts.errorTitle ?? 'error'} (lower is more accurate)`, { rangemode: 'tozero' }),
+      // Errors across an ε sweep span orders of magnitude: a log axis when they do.
+      yaxis: axis(`${opts.errorTitle ?? 'error'} (lower is more accurate)`, logErrors(valid) ? { type: 'log' } : { rangemode: 'tozero' }),
     },
   };
 }

@@ -82,3 +82,13 @@ describe('weightedMedian', () => {
     expect(weightedMedian([1, 2, 3], [0.1, 0.1, 5])).toBe(3);
   });
 });
+
+describe('paretoChart axis', () => {
+  it('uses a log error axis when errors span more than a factor 20, linear otherwise', async () => {
+    const { paretoChart } = await import('../../../renderer/charts/specs');
+    const wide = paretoChart([{ epsilon: 0.1, error: 3000, label: 'a', pareto: true }, { epsilon: 8, error: 40, label: 'b', pareto: true }]);
+    expect((wide.layout.yaxis as { type?: string }).type).toBe('log');
+    const narrow = paretoChart([{ epsilon: 0.1, error: 60, label: 'a', pareto: true }, { epsilon: 8, error: 40, label: 'b', pareto: true }]);
+    expect((narrow.layout.yaxis as { type?: string }).type).not.toBe('log');
+  });
+});
