@@ -37,7 +37,7 @@ const config: AggregationConfig = {
 const privacy = { budgetShare: 1, mechanism: 'laplace' as const, maxPartitionsContributed: 1, maxContributionsPerPartition: 1, preThreshold: 1, selection: 'laplace' as const, selectionShare: 0.5 };
 
 function makeMetric(kind: (typeof KINDS)[number], by: readonly string[], filter: Filter[]): ContributionMetric {
-  const base = { id: 'p', by: [...by], filter, privacy };
+  const base = { id: 'p', cadence: 'one-off' as const, by: [...by], filter, privacy };
   switch (kind) {
     case 'sum':
     case 'mean':

@@ -5,7 +5,12 @@
 
 import { z } from 'zod';
 
-export const SCHEMA_VERSION = 1 as const;
+/** The version this workbench writes; older versions are migrated on read (migrations.ts). */
+export const SCHEMA_VERSION = 2 as const;
+
+/** How often a metric is released: the budget ledger composes every release in its period. */
+export const CadenceSchema = z.enum(['one-off', 'daily', 'weekly', 'monthly']);
+export type Cadence = z.infer<typeof CadenceSchema>;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const positive = finite.refine((v) => v > 0, 'must be > 0');
@@ -89,6 +94,8 @@ export type LocalPrivacy = z.infer<typeof LocalPrivacySchema>;
 const metricBase = {
   id: identifier,
   label: z.string().optional(),
+  /** Release cadence (schema v2): 'daily' releases it every day of the budget's period. */
+  cadence: CadenceSchema.default('one-off'),
   /** Dimension names to group by; empty = one overall value. */
   by: z.array(identifier).default([]),
   filter: z.array(FilterSchema).default([]),
@@ -120,6 +127,7 @@ export const MetricSchema = z.discriminatedUnion('kind', [
   z.object({
     id: identifier,
     label: z.string().optional(),
+    cadence: CadenceSchema.default('one-off'),
     kind: z.literal('local-frequency'),
     column: z.string().min(1),
     /** The public category list, k >= 2, distinct. */

@@ -44,6 +44,7 @@ export function requestMetric(req: ProfileRequest): { config: AggregationConfig;
   const dimensions: Dimension[] = (req.by ?? []).map((k) => ({ name: dimensionName(k), column: k.column, ...(k.bucket ? { bucket: k.bucket } : {}) }));
   const base = {
     id: 'profile',
+    cadence: 'one-off' as const,
     by: dimensions.map((d) => d.name),
     filter: [...(req.where ?? [])],
     privacy: {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig, validateConfig } from '../../../shared/core/config';
+import { migrateConfig, parseConfig, SCHEMA_VERSION, validateConfig } from '../../../shared/core/config';
+import { REPO_ROOT } from '../../helpers/oracles';
 import type { AnalysisConfigInput } from '../../../shared/core/config';
 import type { CentralMetric } from '../../../shared/core/config/schema';
 
 function base(): AnalysisConfigInput {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     name: 'pilot',
     dataset: { path: 'events.csv' },
     privacyUnit: { column: 'user_id', kind: 'user' },
@@ -30,9 +31,9 @@ describe('analysis config v1', () => {
     expect(cfg.budget.accountant).toBe('pld');
   });
   it('rejects an unknown schemaVersion with a clear message', () => {
-    const r = validateConfig({ ...base(), schemaVersion: 2 });
+    const r = validateConfig({ ...base(), schemaVersion: 3 });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.issues[0]).toEqual({ path: 'schemaVersion', message: 'unknown schemaVersion 2: this workbench reads version 1' });
+    if (!r.ok) expect(r.issues[0]).toEqual({ path: 'schemaVersion', message: 'unknown schemaVersion 3: this workbench reads versions 1 to 2' });
   });
   it('names the JSON path of each bad field', () => {
     const cfg = base();
@@ -69,5 +70,42 @@ describe('analysis config v1', () => {
   });
   it('parseConfig throws one DpError listing every issue', () => {
     expect(() => parseConfig({ ...base(), budget: { epsilon: -1, delta: 1e-6 } })).toThrow(/budget\.epsilon: must be > 0/);
+  });
+});
+
+describe('schema migrations', () => {
+  it('reads a v1 config as v2: every metric released one-off, nothing else changed', () => {
+    const v1 = { ...base(), schemaVersion: 1 };
+    const m = migrateConfig(v1);
+    expect(m.from).toBe(1);
+    expect(m.steps).toHaveLength(1);
+    expect(v1.schemaVersion).toBe(1); // the input is not modified
+    const r = validateConfig(v1);
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.config.schemaVersion).toBe(SCHEMA_VERSION);
+      expect(r.config.metrics.every((x) => x.cadence === 'one-off')).toBe(true);
+      expect(r.config.name).toBe('pilot');
+    }
+  });
+
+  it('keeps a v2 cadence and refuses an unknown cadence naming its path', () => {
+    const cfg = base();
+    const withCadence = { ...cfg, metrics: cfg.metrics.map((x) => ({ ...x, cadence: 'daily' })) };
+    const r = validateConfig(withCadence);
+    expect(r.ok && r.config.metrics[0]!.cadence).toBe('daily');
+    const bad = validateConfig({ ...cfg, metrics: cfg.metrics.map((x) => ({ ...x, cadence: 'hourly' })) });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.issues[0]!.path).toBe('metrics[0].cadence');
+  });
+
+  it('reads every bundled example config (v1 and v2)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = join(REPO_ROOT, 'sample-data', 'configs');
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+      const r = validateConfig(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+      expect(r.ok, f).toBe(true);
+    }
   });
 });

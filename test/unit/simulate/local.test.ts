@@ -90,7 +90,7 @@ describe('simulateLocalFrequency', () => {
 
 function config(local: Record<string, unknown>): AnalysisConfigInput {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     name: 'local',
     dataset: { path: 'events.csv' },
     privacyUnit: { column: 'user_id', kind: 'user' },
@@ -156,7 +156,7 @@ describe('computeLocalCategories', () => {
       engine.close();
     }
   }
-  const metric = { id: 'p', kind: 'local-frequency' as const, column: 'platform', categories: ['ios', 'android', 'web'], by: [], filter: [{ column: 'src', op: '=' as const, value: 'a' }], privacy: { localEpsilon: 1 } };
+  const metric = { id: 'p', cadence: 'one-off' as const, kind: 'local-frequency' as const, column: 'platform', categories: ['ios', 'android', 'web'], by: [], filter: [{ column: 'src', op: '=' as const, value: 'a' }], privacy: { localEpsilon: 1 } };
   const config = { privacyUnit: { column: 'user_id', kind: 'user' as const } };
 
   it('takes each unit\'s most frequent category, ties to the first in the list, outside values to otherCategory', async () => {
