@@ -2,7 +2,8 @@
 // `npm start`: builds the renderer, then opens the Electron app where Electron's binary exists;
 // otherwise (or with --browser) starts the browser host and prints
 // "DP Workbench: http://127.0.0.1:PORT/?token=…". Options: --browser, --port N (else $PORT, else a
-// free port), --no-build (reuse .cache/renderer when it is there).
+// free port), --workspace DIR (the governance workspace; else $DPW_WORKSPACE, else
+// ~/dp-workbench/workspace), --no-build (reuse .cache/renderer when it is there).
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -16,13 +17,13 @@ const option = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 for (const a of args) {
-  if (a.startsWith('--') && !['--browser', '--port', '--no-build', '--help'].includes(a)) {
-    console.error(`npm start: unknown option ${a} (known: --browser, --port N, --no-build)`);
+  if (a.startsWith('--') && !['--browser', '--port', '--workspace', '--no-build', '--help'].includes(a)) {
+    console.error(`npm start: unknown option ${a} (known: --browser, --port N, --workspace DIR, --no-build)`);
     process.exit(2);
   }
 }
 if (flag('--help')) {
-  console.log('usage: npm start [-- --browser] [--port N] [--no-build]');
+  console.log('usage: npm start [-- --browser] [--port N] [--workspace DIR] [--no-build]');
   process.exit(0);
 }
 
@@ -59,12 +60,15 @@ if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535
 const { runBrowserHost } = await import('../shared/node/host/main.ts');
 let host;
 try {
-  host = await runBrowserHost({ root, ...(port !== undefined ? { port } : {}) });
+  const workspaceDir = option('--workspace');
+  if (workspaceDir !== undefined) process.env.DPW_WORKSPACE = workspaceDir;
+  host = await runBrowserHost({ root, ...(port !== undefined ? { port } : {}), ...(workspaceDir !== undefined ? { workspaceDir } : {}) });
 } catch (e) {
   console.error(`DP Workbench could not start: ${e.message}`);
   process.exit(1);
 }
 console.log(`DP Workbench: ${host.url}`);
+console.log(`Workspace (versions, budget policy, audit trail, exports): ${host.workspaceDir}`);
 console.log('Open that link in a browser (it carries this session\'s token). Ctrl+C stops the host.');
 const stop = async () => {
   await host.stop();

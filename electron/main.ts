@@ -154,6 +154,7 @@ app.whenReady().then(() => {
 
   services = makeWorkbenchServices({
     host: 'electron',
+    workspaceDir: process.env['DPW_WORKSPACE'] ?? join(app.getPath('documents'), 'DP Workbench', 'workspace'),
     version: VERSION,
     samplesDir: join(ROOT, 'sample-data'),
     uploadsDir: join(app.getPath('userData'), 'uploads'),

@@ -5,8 +5,8 @@
 
 import { contextBridge, ipcRenderer } from 'electron';
 import type { IpcRendererEvent } from 'electron';
-import { BRIDGE_GLOBAL, MENU_CHANNEL } from '../shared/contracts/bridge';
-import type { MenuCommand, WorkbenchBridge } from '../shared/contracts/bridge';
+import { BRIDGE_GLOBAL, GOVERNANCE_METHODS, MENU_CHANNEL } from '../shared/contracts/bridge';
+import type { GovernanceBridge, MenuCommand, WorkbenchBridge } from '../shared/contracts/bridge';
 import type { Channel, RequestOf, ResponseOf, Result } from '../shared/contracts/ipc';
 import { isMenuCommand } from './menu';
 
@@ -17,7 +17,13 @@ async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promi
   throw new Error(`[${result.error.code}] ${result.error.message}`);
 }
 
+// One named method per governance channel (the table in shared/contracts/bridge.ts).
+const governance = Object.fromEntries(
+  Object.entries(GOVERNANCE_METHODS).map(([method, channel]) => [method, (request: RequestOf<typeof channel>) => call(channel, request)]),
+) as GovernanceBridge;
+
 const bridge = {
+  ...governance,
   appInfo: () => call('wb:app-info', {}),
   listSamples: () => call('wb:samples-list', {}),
   openDataset: (source, opts) => call('wb:dataset-open', {

@@ -9,6 +9,7 @@ import { DataPage } from '../features/data/DataPage';
 import { MetricsPage } from '../features/metrics/MetricsPage';
 import { PrivacyPage } from '../features/privacy/PrivacyPage';
 import { ResultsPage } from '../features/results/ResultsPage';
+import { ReviewPage } from '../features/review/ReviewPage';
 import { SimulatePage } from '../features/simulate/SimulatePage';
 import { useWorkbench } from '../store';
 import type { Screen } from '../store/types';
@@ -45,6 +46,7 @@ function Page({ screen }: { screen: Screen }): ReactNode {
     case 'simulate': return <SimulatePage />;
     case 'results': return <ResultsPage />;
     case 'compare': return <ComparePage />;
+    case 'review': return <ReviewPage />;
   }
 }
 
@@ -52,6 +54,7 @@ function stepReady(screen: Screen, s: ReturnType<typeof useWorkbench.getState>):
   if (screen === 'data') return true;
   if (screen === 'results') return s.runs.length > 0;
   if (screen === 'compare') return s.runs.length > 0 || s.contributions !== null;
+  if (screen === 'review') return true;
   return s.dataset !== null && s.config !== null;
 }
 

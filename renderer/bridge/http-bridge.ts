@@ -1,7 +1,8 @@
 // The browser host's client: WorkbenchBridge over fetch (POST /api/<channel>, wire-encoded request
 // and Result; shared/node/host/browser-host.ts). The API token comes from the page's meta tag.
 
-import type { WorkbenchBridge } from '../../shared/contracts/bridge';
+import { GOVERNANCE_METHODS } from '../../shared/contracts/bridge';
+import type { GovernanceBridge, WorkbenchBridge } from '../../shared/contracts/bridge';
 import type { Channel, DatasetSummary, RequestOf, ResponseOf, Result } from '../../shared/contracts/ipc';
 import { decodeWire, encodeWire } from '../../shared/core/transport/wire';
 
@@ -49,7 +50,11 @@ function pickFile(): Promise<File | null> {
 }
 
 export function makeHttpBridge(): WorkbenchBridge {
+  const governance = Object.fromEntries(
+    Object.entries(GOVERNANCE_METHODS).map(([method, channel]) => [method, (request: RequestOf<typeof channel>) => call(channel, request)]),
+  ) as GovernanceBridge;
   return {
+    ...governance,
     appInfo: () => call('wb:app-info', {}),
     listSamples: () => call('wb:samples-list', {}),
     openDataset: (source, opts) => call('wb:dataset-open', { source, ...(opts?.columnTypes ? { columnTypes: opts.columnTypes } : {}), ...(opts?.requestId ? { requestId: opts.requestId } : {}) }),

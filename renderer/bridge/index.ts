@@ -1,8 +1,8 @@
 // The renderer's one accessor of the host (GUIDE.md "Boundaries"): Electron's preload bridge when
 // it is there, else the browser host's client. Errors of either come out as BridgeError with a code.
 
-import type { WorkbenchBridge } from '../../shared/contracts/bridge';
-import { BRIDGE_GLOBAL } from '../../shared/contracts/bridge';
+import type { GovernanceBridge, WorkbenchBridge } from '../../shared/contracts/bridge';
+import { BRIDGE_GLOBAL, GOVERNANCE_METHODS } from '../../shared/contracts/bridge';
 import type { ErrorCode } from '../../shared/contracts/ipc';
 import { makeHttpBridge } from './http-bridge';
 
@@ -38,7 +38,11 @@ function normalised(b: WorkbenchBridge): WorkbenchBridge {
       throw toBridgeError(e);
     }
   };
+  const governance = Object.fromEntries(
+    (Object.keys(GOVERNANCE_METHODS) as (keyof GovernanceBridge)[]).map((m) => [m, wrap((req: never) => (b[m] as (r: never) => Promise<unknown>)(req))]),
+  ) as unknown as GovernanceBridge;
   return {
+    ...governance,
     appInfo: wrap(() => b.appInfo()),
     listSamples: wrap(() => b.listSamples()),
     openDataset: wrap((s, o) => b.openDataset(s, o)),

@@ -5,6 +5,7 @@
 import { create } from 'zustand';
 import { createAnalysisSlice } from './analysis';
 import { createDatasetSlice } from './dataset';
+import { createGovernanceSlice } from './governance';
 import { createSimulationSlice } from './simulation';
 import type { WorkbenchState } from './types';
 import { createUiSlice } from './ui';
@@ -14,6 +15,7 @@ export const useWorkbench = create<WorkbenchState>()((...a) => ({
   ...createDatasetSlice(...a),
   ...createAnalysisSlice(...a),
   ...createSimulationSlice(...a),
+  ...createGovernanceSlice(...a),
 }));
 
 export type { WorkbenchState } from './types';

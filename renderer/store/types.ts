@@ -4,8 +4,9 @@ import type { AnalysisConfig, Metric, MetricPrivacy } from '../../shared/core/co
 import type { BuildPlanResult } from '../../shared/core/simulate/plan-builder';
 import type { GroupRun, SimulationReport } from '../../shared/core/simulate/report';
 import type { BridgeError } from '../bridge';
+import type { GovernanceSlice } from './governance';
 
-export type Screen = 'data' | 'metrics' | 'privacy' | 'simulate' | 'results' | 'compare';
+export type Screen = 'data' | 'metrics' | 'privacy' | 'simulate' | 'results' | 'compare' | 'review';
 export const SCREENS: readonly { id: Screen; title: string; hint: string }[] = [
   { id: 'data', title: 'Data', hint: 'Load a sample, pick the privacy unit' },
   { id: 'metrics', title: 'Metrics', hint: 'What to measure, by which cohorts' },
@@ -13,6 +14,7 @@ export const SCREENS: readonly { id: Screen; title: string; hint: string }[] = [
   { id: 'simulate', title: 'Simulate', hint: 'Monte-Carlo runs of the release' },
   { id: 'results', title: 'Results', hint: 'Error, its sources, suppression' },
   { id: 'compare', title: 'Compare', hint: 'Configurations side by side' },
+  { id: 'review', title: 'Review & export', hint: 'Budget ledger, approval, audit, export' },
 ];
 
 export interface Notice {
@@ -102,4 +104,4 @@ export interface SimulationSlice {
   selectRun(runId: number): void;
 }
 
-export type WorkbenchState = UiSlice & DatasetSlice & AnalysisSlice & SimulationSlice;
+export type WorkbenchState = UiSlice & DatasetSlice & AnalysisSlice & SimulationSlice & GovernanceSlice;

@@ -3,10 +3,29 @@
 // fetch. The renderer gets it from renderer/bridge and never knows which host it runs in.
 // Every method resolves to the service's value or rejects with a BridgeError (code + message).
 
-import type { AppInfo, ContributionsRequest, ContributionsResult, DatasetSource, DatasetSummary, ErrorCode, SampleInfo } from './ipc';
+import type { AppInfo, ContributionsRequest, ContributionsResult, DatasetSource, DatasetSummary, ErrorCode, RequestOf, ResponseOf, SampleInfo } from './ipc';
 import type { ColumnType } from '../core/config/schema';
 
-export interface WorkbenchBridge {
+/**
+ * Governance methods (issue 7): each one named method bound to one channel, taking that channel's
+ * request object. Hosts build them from this table (never a generic invoke).
+ */
+export const GOVERNANCE_METHODS = {
+  workspace: 'wb:workspace-get',
+  savePolicy: 'wb:policy-save',
+  saveAnalysis: 'wb:analysis-save',
+  recordSimulation: 'wb:simulation-record',
+  submitForReview: 'wb:review-submit',
+  decide: 'wb:review-decide',
+  diffVersions: 'wb:version-diff',
+  ledger: 'wb:ledger-get',
+  runExport: 'wb:export-run',
+  audit: 'wb:audit-get',
+} as const;
+
+export type GovernanceBridge = { [M in keyof typeof GOVERNANCE_METHODS]: (request: RequestOf<(typeof GOVERNANCE_METHODS)[M]>) => Promise<ResponseOf<(typeof GOVERNANCE_METHODS)[M]>> };
+
+export interface WorkbenchBridge extends GovernanceBridge {
   appInfo(): Promise<AppInfo>;
   listSamples(): Promise<readonly SampleInfo[]>;
   openDataset(source: DatasetSource, opts?: { columnTypes?: Readonly<Record<string, ColumnType>>; requestId?: string }): Promise<DatasetSummary>;

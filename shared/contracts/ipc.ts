@@ -113,6 +113,110 @@ export interface ContributionsResult {
   readonly loadMs: number;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Governance (issue 7): workspace versions, review, ledger, audit, export. Plain DTOs so the
+// renderer does not depend on the Node workspace module's file format.
+
+export type VersionStatus = 'draft' | 'simulated' | 'in-review' | 'approved' | 'rejected';
+
+export interface VersionInfo {
+  readonly analysisId: string;
+  readonly version: number;
+  readonly status: VersionStatus;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly parent: number | null;
+  readonly configHash: string;
+  readonly config: AnalysisConfig;
+  readonly simulation: { readonly evidenceHash: string; readonly trials: number; readonly seed: string; readonly at: string } | null;
+  readonly review: { readonly submittedBy?: string; readonly submittedAt?: string; readonly decision?: 'approved' | 'rejected'; readonly reviewer?: string; readonly rationale?: string; readonly decidedAt?: string; readonly evidenceHash?: string } | null;
+}
+
+export interface PolicyBudgetView {
+  readonly id: string;
+  readonly label?: string;
+  readonly dataset: string;
+  readonly unit: 'user' | 'device';
+  readonly period: 'day' | 'week' | 'month' | 'quarter';
+  readonly epsilon: number;
+  readonly delta: number;
+  readonly accountant: string;
+  readonly warnAt: number;
+}
+
+export interface WorkspaceSummary {
+  readonly dir: string;
+  readonly name: string;
+  readonly budgets: readonly PolicyBudgetView[];
+  readonly reservations: readonly { readonly id: string; readonly budget: string; readonly label: string; readonly epsilon: number; readonly delta: number }[];
+  readonly analyses: readonly { readonly id: string; readonly versions: readonly VersionInfo[] }[];
+}
+
+export interface GuardrailView {
+  readonly level: 'error' | 'warning';
+  readonly code: string;
+  readonly message: string;
+  readonly metricId?: string;
+}
+
+export interface LedgerView {
+  readonly budgetId: string;
+  readonly label: string;
+  readonly period: string;
+  readonly periodDays: number;
+  readonly accountant: string;
+  readonly limit: { readonly epsilon: number; readonly delta: number };
+  readonly spent: { readonly epsilon: number; readonly delta: number };
+  readonly remaining: { readonly epsilon: number; readonly delta: number };
+  readonly usedShare: number;
+  readonly status: 'ok' | 'warning' | 'over';
+  readonly entries: readonly { readonly analysisId: string; readonly version: number; readonly status: string; readonly metrics: readonly { readonly metricId: string; readonly label: string; readonly cadence: string; readonly releases: number; readonly epsilonPerRelease: number; readonly deltaPerRelease: number }[] }[];
+  readonly calendar: readonly { readonly day: number; readonly epsilon: number }[];
+  readonly notes: readonly string[];
+}
+
+export interface LedgerReport {
+  /** The ledgers of the budgets the version falls under (usually one). */
+  readonly ledgers: readonly LedgerView[];
+  readonly guardrails: readonly GuardrailView[];
+  /** True when approval and export are allowed (no guardrail error). */
+  readonly ok: boolean;
+}
+
+export interface DiffRow {
+  readonly scope: string;
+  readonly field: string;
+  readonly before: string;
+  readonly after: string;
+}
+
+export interface AuditEntryView {
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly subject: string;
+  readonly hash: string;
+}
+
+export interface AuditView {
+  readonly ok: boolean;
+  readonly lines: number;
+  readonly firstBad: { readonly line: number; readonly reason: string } | null;
+  /** The newest entries first (at most 200). */
+  readonly entries: readonly AuditEntryView[];
+}
+
+export interface ExportResult {
+  readonly target: string;
+  readonly filename: string;
+  /** Where the file was written in the workspace. */
+  readonly path: string;
+  readonly mediaType: string;
+  readonly content: string;
+  readonly draft: boolean;
+}
+
 /** Every channel: name `wb:<noun>-<verb>` → request and response. */
 export interface IpcChannels {
   'wb:app-info': { request: Record<string, never>; response: AppInfo };
@@ -122,6 +226,17 @@ export interface IpcChannels {
   'wb:dataset-choose': { request: Record<string, never>; response: DatasetSummary | null };
   'wb:contributions-load': { request: ContributionsRequest; response: ContributionsResult };
   'wb:request-cancel': { request: { readonly requestId: string }; response: { readonly cancelled: boolean } };
+  'wb:workspace-get': { request: Record<string, never>; response: WorkspaceSummary };
+  'wb:policy-save': { request: { readonly policy: unknown; readonly actor: string }; response: WorkspaceSummary };
+  'wb:analysis-save': { request: { readonly analysisId: string; readonly config: AnalysisConfig; readonly actor: string }; response: VersionInfo };
+  /** Records a simulation report of this version's exact config as its evidence. */
+  'wb:simulation-record': { request: { readonly analysisId: string; readonly version: number; readonly actor: string; readonly report: unknown }; response: VersionInfo };
+  'wb:review-submit': { request: { readonly analysisId: string; readonly version: number; readonly actor: string }; response: VersionInfo };
+  'wb:review-decide': { request: { readonly analysisId: string; readonly version: number; readonly reviewer: string; readonly rationale: string; readonly decision: 'approved' | 'rejected'; readonly evidenceHash: string }; response: VersionInfo };
+  'wb:version-diff': { request: { readonly analysisId: string; readonly from: number; readonly to: number }; response: readonly DiffRow[] };
+  'wb:ledger-get': { request: { readonly analysisId: string; readonly version: number }; response: LedgerReport };
+  'wb:export-run': { request: { readonly analysisId: string; readonly version: number; readonly target: string; readonly draft: boolean; readonly actor: string }; response: ExportResult };
+  'wb:audit-get': { request: Record<string, never>; response: AuditView };
 }
 
 export type Channel = keyof IpcChannels;
@@ -136,4 +251,14 @@ export const CHANNELS = [
   'wb:dataset-choose',
   'wb:contributions-load',
   'wb:request-cancel',
+  'wb:workspace-get',
+  'wb:policy-save',
+  'wb:analysis-save',
+  'wb:simulation-record',
+  'wb:review-submit',
+  'wb:review-decide',
+  'wb:version-diff',
+  'wb:ledger-get',
+  'wb:export-run',
+  'wb:audit-get',
 ] as const satisfies readonly Channel[];

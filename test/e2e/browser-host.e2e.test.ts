@@ -1,11 +1,14 @@
 // The workbench in Debian's Chromium through the browser host (`npm start -- --browser`): the full
 // pilot on the bundled sample, and the host's security: a request without the token, a foreign
 // Origin or Host is refused; the page's CSP blocks inline script and form posts elsewhere.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchedBrowser, RunningHost } from './harness';
 import { buildRenderer, chromiumMissing, launchChromium, SCREENSHOTS, startHost } from './harness';
-import { runPilotFlow } from './flow';
+import { runGovernanceFlow, runPilotFlow } from './flow';
 
 const missing = chromiumMissing();
 if (missing) console.log(`browser e2e skipped: ${missing}`);
@@ -17,7 +20,7 @@ describe.skipIf(missing !== null)('DP Workbench in Chromium through the browser 
 
   beforeAll(async () => {
     await buildRenderer();
-    host = await startHost();
+    host = await startHost({ DPW_WORKSPACE: mkdtempSync(join(tmpdir(), 'dpw-e2e-workspace-')) });
     browser = await launchChromium();
     page = await browser.context.newPage();
     await page.goto(host.url);
@@ -28,11 +31,12 @@ describe.skipIf(missing !== null)('DP Workbench in Chromium through the browser 
     await host?.stop();
   });
 
-  it('runs the whole pilot: load, define a metric, tune, simulate, read results, compare', async () => {
+  it('runs the whole pilot (load, define a metric, tune, simulate, read results, compare), then approve → export and a refused over-budget export', async () => {
     // The token was exchanged for a cookie and dropped from the address bar.
     expect(new URL(page.url()).search).toBe('');
     try {
       await runPilotFlow(page, { screenshotDir: SCREENSHOTS, prefix: 'browser-' });
+      await runGovernanceFlow(page, { screenshotDir: SCREENSHOTS, prefix: 'browser-' });
     } catch (e) {
       await page.screenshot({ path: `${SCREENSHOTS}/browser-failure.png`, fullPage: true });
       throw e;

@@ -109,3 +109,52 @@ export async function runPilotFlow(page: Page, opts: { screenshotDir: string; pr
 
   expect(errors, `page errors: ${errors.join('; ')}`).toEqual([]);
 }
+
+/**
+ * Review and export, after runPilotFlow (its last run is of the current configuration): save a
+ * version, record the run as evidence, submit, set a generous budget, approve as another person,
+ * export to BigQuery SQL; then tighten the budget and see the same export refused with the
+ * numbers; a draft export is still possible and marked DRAFT.
+ */
+export async function runGovernanceFlow(page: Page, opts: { screenshotDir: string; prefix: string }): Promise<void> {
+  await page.getByTestId('nav-review').click();
+  await page.getByTestId('page-review').waitFor();
+  await page.getByTestId('actor').fill('dana');
+  await page.getByTestId('analysis-id').fill('shop-pilot');
+  await page.getByTestId('policy-epsilon').fill('100');
+  await page.getByTestId('save-policy').click();
+  await page.getByTestId('save-version').click();
+  await page.getByTestId('selected-version').waitFor();
+  expect(await text(page, 'selected-version')).toMatch(/shop-pilot v1/);
+  await page.getByTestId('record-evidence').click();
+  await page.getByTestId('submit-review').click();
+  await page.getByTestId('reviewer').fill('rui');
+  await page.getByTestId('rationale').fill('Errors within the SLO for the large cohorts; small countries suppressed as expected.');
+  await page.getByTestId('ledger-status').first().waitFor();
+  await page.getByTestId('approve').click();
+  await page.getByTestId('decision').waitFor();
+  expect(await text(page, 'decision')).toMatch(/Approved by rui/);
+
+  await page.getByTestId('export-target').selectOption('bigquery');
+  await page.getByTestId('export-run').click();
+  await page.getByTestId('export-result').waitFor();
+  expect(await text(page, 'export-result')).toMatch(/WITH DIFFERENTIAL_PRIVACY/);
+  await chartDrawn(page, 'calendar-chart');
+  await page.getByTestId('verify-audit').click();
+  await expect.poll(async () => text(page, 'audit-status')).toMatch(/Chain intact/);
+  await shot(page, opts, '7-review-approved');
+
+  // A tighter budget: the approved version now overspends it; export is refused with the numbers.
+  await page.getByTestId('policy-epsilon').fill('0.5');
+  await page.getByTestId('save-policy').click();
+  await expect.poll(async () => text(page, 'ledger-status')).toMatch(/\d+% used/);
+  await page.getByTestId('export-run').click();
+  await page.getByTestId('gov-error').waitFor();
+  expect(await text(page, 'gov-error')).toMatch(/over|exceed/i);
+  expect(await text(page, 'gov-error')).toMatch(/0\.5/);
+  await shot(page, opts, '8-review-refused');
+  await page.getByTestId('export-draft').check();
+  await page.getByTestId('export-run').click();
+  await page.getByTestId('export-result').waitFor();
+  expect(await text(page, 'export-result')).toMatch(/DRAFT/);
+}

@@ -11,7 +11,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AppInfo, Cell, Channel, ColumnSummary, ContributionsRequest, ContributionsResult, DatasetSource, DatasetSummary, ErrorCode, RequestOf, ResponseOf, Result, SampleConfig, SampleInfo, WireError } from '../../contracts/ipc';
+import type { AppInfo, AuditView, Cell, Channel, ColumnSummary, ContributionsRequest, ContributionsResult, DatasetSource, DatasetSummary, DiffRow, ErrorCode, LedgerReport, LedgerView, RequestOf, ResponseOf, Result, SampleConfig, SampleInfo, VersionInfo, WireError, WorkspaceSummary } from '../../contracts/ipc';
+import type { Ledger } from '../../core/governance/ledger';
+import type { SimulationReport } from '../../core/simulate/report';
+import { readAudit, WorkspaceError } from '../workspace/audit';
+import { checkVersion, decideWithGuardrails, exportVersion } from '../workspace/governance';
+import type { FieldChange, VersionDiff, VersionFile } from '../workspace/workspace';
+import { diffVersions, openWorkspace, simulationEvidence, Workspace } from '../workspace/workspace';
 import type { AnalysisConfig, ColumnType, Metric } from '../../core/config/schema';
 import { isLocalMetric } from '../../core/config/schema';
 import { validateConfig } from '../../core/config/index';
@@ -55,6 +61,58 @@ export interface ServicesOptions {
   readonly maxOpenDatasets?: number;
   /** DuckDB memory limit per dataset (default 1GB). */
   readonly memoryLimit?: string;
+  /** The governance workspace (created on first use when absent). */
+  readonly workspaceDir?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Governance DTOs (shared/contracts/ipc.ts) from the workspace's file format
+
+export function versionInfo(v: VersionFile): VersionInfo {
+  return {
+    analysisId: v.analysisId,
+    version: v.version,
+    status: v.status,
+    createdAt: v.createdAt,
+    createdBy: v.createdBy,
+    parent: v.parent,
+    configHash: v.configHash,
+    config: v.config,
+    simulation: v.simulation ? { evidenceHash: v.simulation.evidenceHash, trials: v.simulation.trials, seed: String(v.simulation.seed), at: v.simulation.at } : null,
+    review: v.review ? { ...v.review } : null,
+  };
+}
+
+export function ledgerView(l: Ledger): LedgerView {
+  return {
+    budgetId: l.budgetId, label: l.label, period: l.period, periodDays: l.periodDays, accountant: l.accountant,
+    limit: l.limit, spent: l.spent, remaining: l.remaining, usedShare: l.usedShare, status: l.status,
+    entries: l.entries.map((e) => ({ analysisId: e.analysisId, version: e.version, status: e.status, metrics: e.metrics.map((m) => ({ ...m })) })),
+    calendar: l.calendar, notes: l.notes,
+  };
+}
+
+const show = (x: unknown): string => (x === null || x === undefined ? '–' : typeof x === 'object' ? JSON.stringify(x) : String(x));
+
+/** A version diff as table rows (what changed, before, after). */
+export function diffRows(d: VersionDiff): DiffRow[] {
+  const rows: DiffRow[] = [];
+  const add = (scope: string, field: string, c: FieldChange<unknown> | undefined): void => {
+    if (!c) return;
+    const delta = c.delta !== undefined ? ` (Δ ${c.delta > 0 ? '+' : ''}${Number(c.delta.toPrecision(4))})` : '';
+    if (show(c.from) !== show(c.to)) rows.push({ scope, field, before: show(c.from), after: `${show(c.to)}${delta}` });
+  };
+  add('budget', 'total ε', d.budget.epsilon);
+  add('budget', 'total δ', d.budget.delta);
+  add('budget', 'accountant', d.budget.accountant);
+  for (const m of d.metrics) {
+    if (m.change === 'unchanged') continue;
+    if (m.change !== 'changed') rows.push({ scope: m.id, field: 'metric', before: m.change === 'added' ? '–' : 'present', after: m.change === 'added' ? 'added' : 'removed' });
+    for (const [field, c] of Object.entries(m.fields)) add(m.id, field, c as FieldChange<unknown>);
+    for (const [field, c] of Object.entries(m.error ?? {})) add(m.id, `simulated ${field}`, c as FieldChange<unknown>);
+  }
+  for (const o of d.other) rows.push({ scope: 'config', field: o, before: 'changed', after: 'changed' });
+  return rows;
 }
 
 interface Sample {
@@ -329,7 +387,83 @@ export function makeWorkbenchServices(opts: ServicesOptions): WorkbenchServices 
     throw new ServiceError('InvalidParameter', `unknown dataset source ${JSON.stringify((source as { kind?: unknown }).kind)}`);
   }
 
+  // ---- governance: one workspace per host, opened (or created) on first use
+  let workspace: Promise<Workspace> | null = null;
+  const ws = (): Promise<Workspace> => {
+    if (!opts.workspaceDir) return Promise.reject(new ServiceError('NotSupported', 'this host has no workspace folder (start it with --workspace DIR or DPW_WORKSPACE)'));
+    workspace ??= openWorkspace(opts.workspaceDir).catch(async (e: unknown) => {
+      if (e instanceof WorkspaceError && e.code === 'NotFound' && /workspace\.json|no such folder/.test(e.message)) {
+        return Workspace.init(opts.workspaceDir!, { name: 'DP Workbench workspace', actor: 'workbench' });
+      }
+      workspace = null;
+      throw e;
+    });
+    return workspace;
+  };
+  const summary = async (): Promise<WorkspaceSummary> => {
+    const w = await ws();
+    const policy = await w.policy();
+    const analyses = [];
+    for (const id of await w.listAnalyses()) analyses.push({ id, versions: (await w.versions(id)).map(versionInfo) });
+    return {
+      dir: w.dir,
+      name: w.meta.name,
+      budgets: (policy?.budgets ?? []).map((b) => ({ id: b.id, ...(b.label !== undefined ? { label: b.label } : {}), dataset: b.dataset, unit: b.unit, period: b.period, epsilon: b.epsilon, delta: b.delta, accountant: b.accountant, warnAt: b.warnAt })),
+      reservations: (policy?.reservations ?? []).map((r) => ({ id: r.id, budget: r.budget, label: r.label, epsilon: r.epsilon, delta: r.delta })),
+      analyses,
+    };
+  };
+  const ledgerReport = async (analysisId: string, version: number): Promise<LedgerReport> => {
+    const w = await ws();
+    const check = await checkVersion(w, await w.version(analysisId, version));
+    return {
+      ledgers: check.ledgers.map(ledgerView),
+      guardrails: [...check.errors.map((g) => ({ level: 'error' as const, code: g.code, message: g.message, ...(g.metricId ? { metricId: g.metricId } : {}) })), ...check.warnings.map((g) => ({ level: 'warning' as const, code: g.code, message: g.message, ...(g.metricId ? { metricId: g.metricId } : {}) }))],
+      ok: check.ok,
+    };
+  };
+
   return {
+    'wb:workspace-get': async () => summary(),
+    'wb:policy-save': async (req) => {
+      await (await ws()).savePolicy(req.policy, { actor: req.actor });
+      return summary();
+    },
+    'wb:analysis-save': async (req) => versionInfo((await (await ws()).saveConfig(req.analysisId, req.config, { actor: req.actor })).version),
+    'wb:simulation-record': async (req) => {
+      const w = await ws();
+      const v = await w.version(req.analysisId, req.version);
+      const report = req.report as SimulationReport;
+      if (!report || typeof report !== 'object' || !Array.isArray((report as { metrics?: unknown }).metrics)) throw new ServiceError('InvalidParameter', 'the simulation report is missing or not a report');
+      // The evidence must be a simulation of exactly this version's config.
+      const ids = new Set(v.config.metrics.map((m) => m.id));
+      if (report.privacy?.epsilon !== v.config.budget.epsilon || report.metrics.some((m) => !ids.has(m.id))) {
+        throw new ServiceError('InvalidParameter', `the simulation is not of ${req.analysisId} v${req.version}'s configuration (ε ${report.privacy?.epsilon} vs ${v.config.budget.epsilon}, or other metrics): simulate this version first`);
+      }
+      return versionInfo(await w.recordSimulation(req.analysisId, req.version, simulationEvidence(report), { actor: req.actor }));
+    },
+    'wb:review-submit': async (req) => versionInfo(await (await ws()).submitForReview(req.analysisId, req.version, { actor: req.actor })),
+    'wb:review-decide': async (req) => versionInfo(await decideWithGuardrails(await ws(), req.analysisId, req.version, { reviewer: req.reviewer, rationale: req.rationale, decision: req.decision, evidenceHash: req.evidenceHash })),
+    'wb:version-diff': async (req) => {
+      const w = await ws();
+      return diffRows(diffVersions(await w.version(req.analysisId, req.from), await w.version(req.analysisId, req.to)));
+    },
+    'wb:ledger-get': async (req) => ledgerReport(req.analysisId, req.version),
+    'wb:export-run': async (req) => {
+      const out = await exportVersion(await ws(), req.analysisId, req.version, { target: req.target, draft: req.draft, actor: req.actor, workbenchVersion: opts.version });
+      return { target: out.target, filename: out.filename, path: out.path, mediaType: out.mediaType, content: out.content, draft: out.draft };
+    },
+    'wb:audit-get': async (): Promise<AuditView> => {
+      const w = await ws();
+      const check = await w.verifyAudit();
+      const lines = await readAudit(w.auditPath).catch(() => []);
+      return {
+        ok: check.ok,
+        lines: check.ok ? check.lines : lines.length,
+        firstBad: check.ok ? null : { line: check.line, reason: check.reason },
+        entries: lines.slice(-200).reverse().map((l) => ({ seq: l.seq, at: l.at, actor: l.actor, action: l.action, subject: Object.values(l.subject).join(' v'), hash: l.hash })),
+      };
+    },
     'wb:app-info': async () => ({ host: opts.host, version: opts.version, cwd }),
     'wb:samples-list': async () => samples().map((s) => s.info),
     'wb:dataset-open': async (req, ctx) => openSource(req.source, req.columnTypes, ctx),
@@ -359,6 +493,7 @@ export function toWireError(e: unknown): WireError {
   if (e instanceof DpError) return { code: e.code, message: e.message };
   if (e instanceof DataError) return { code: e.code === 'Cancelled' ? 'Cancelled' : 'DataError', message: e.message };
   if (e instanceof ConfigError) return { code: 'ConfigError', message: e.message };
+  if (e instanceof WorkspaceError) return { code: e.code === 'NotFound' ? 'NotFound' : e.code === 'InvalidConfig' ? 'ConfigError' : 'InvalidParameter', message: e.message };
   if (e instanceof Error && (e.name === 'AbortError' || e.name === 'QueryCancelled')) return { code: 'Cancelled', message: 'cancelled' };
   const msg = e instanceof Error ? e.message : String(e);
   return { code: 'Internal', message: msg || 'unexpected error' };

@@ -10,6 +10,12 @@ import { runProfile, profileHelp } from './commands/profile';
 import { runSelect, selectHelp } from './commands/select';
 import { runBench, benchHelp } from './commands/bench';
 import { runSimulate, simulateHelp, runSweep, sweepHelp } from './commands/simulate';
+import { runWorkspace, workspaceHelp } from './commands/workspace';
+import { runAudit, auditHelp } from './commands/audit';
+import { runReview, reviewHelp } from './commands/review';
+import { WorkspaceError } from '../workspace/audit';
+import { runValidate, validateHelp } from './commands/validate';
+import { runSchema, schemaHelp } from './commands/schema';
 
 interface Command {
   run: (argv: string[], io: Io) => number | Promise<number>;
@@ -24,6 +30,11 @@ const COMMANDS: Record<string, Command> = {
   profile: { run: runProfile, summary: 'contribution profile of a data file (L0, L∞, units per cohort, bounds)', help: profileHelp },
   simulate: { run: runSimulate, summary: 'Monte-Carlo simulation of a config on its sample: error per metric and cohort', help: simulateHelp },
   sweep: { run: runSweep, summary: 'privacy-versus-error grid over ε, L0, L∞ and pre-threshold (Pareto data)', help: sweepHelp },
+  workspace: { run: runWorkspace, summary: 'a versioned workspace of analysis configs: init, save, record, status', help: workspaceHelp },
+  review: { run: runReview, summary: 'submit, approve or reject a version of an analysis in a workspace', help: reviewHelp },
+  audit: { run: runAudit, summary: "verify a workspace's hash-chained audit log", help: auditHelp },
+  validate: { run: runValidate, summary: 'check an analysis config: JSON syntax, schema (migrating old versions) and cross-field rules', help: validateHelp },
+  schema: { run: runSchema, summary: 'the JSON Schema of the analysis config (--out FILE)', help: schemaHelp },
   bench: { run: runBench, summary: 'the reference Monte-Carlo workload (WORKLOAD.md) with the engine; JSON for compare.sh', help: benchHelp },
 };
 
@@ -51,6 +62,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (err instanceof UsageError) {
       io.err(`dpw ${name}: ${err.message}`);
       return 2;
+    }
+    if (err instanceof WorkspaceError) {
+      // A bad workspace, config or refused review step is bad input data (1); a bad id or name given as an argument is a usage error (2).
+      io.err(`dpw ${name}: ${err.message}`);
+      return err.code === 'InvalidArgument' ? 2 : 1;
     }
     if (err instanceof DpError) {
       io.err(`dpw ${name}: ${err.message}`);

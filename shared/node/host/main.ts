@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { makeDispatcher, makeWorkbenchServices } from '../app/services';
 import { startBrowserHost } from './browser-host';
 
@@ -12,17 +12,21 @@ export interface RunBrowserHostOptions {
   readonly root: string;
   readonly port?: number;
   readonly rendererDir?: string;
+  /** The governance workspace; default $DPW_WORKSPACE, else ~/dp-workbench/workspace. */
+  readonly workspaceDir?: string;
 }
 
 /** Starts services and server; resolves to a stop function. */
-export async function runBrowserHost(opts: RunBrowserHostOptions): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function runBrowserHost(opts: RunBrowserHostOptions): Promise<{ url: string; workspaceDir: string; stop: () => Promise<void> }> {
   const root = resolve(opts.root);
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  const workspaceDir = resolve(opts.workspaceDir ?? process.env['DPW_WORKSPACE'] ?? join(homedir(), 'dp-workbench', 'workspace'));
   const services = makeWorkbenchServices({
     host: 'browser',
     version,
     samplesDir: join(root, 'sample-data'),
     uploadsDir: join(tmpdir(), `dpw-uploads-${process.pid}`),
+    workspaceDir,
   });
   const envPort = process.env['PORT'];
   const port = opts.port ?? (envPort !== undefined && envPort !== '' ? Number(envPort) : 0);
@@ -30,6 +34,7 @@ export async function runBrowserHost(opts: RunBrowserHostOptions): Promise<{ url
   const host = await startBrowserHost({ dispatch: makeDispatcher(services), rendererDir: opts.rendererDir ?? join(root, '.cache', 'renderer'), port });
   return {
     url: host.url,
+    workspaceDir,
     stop: async () => {
       await host.close();
       await services.close();
