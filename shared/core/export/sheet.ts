@@ -58,7 +58,7 @@ function unitNoun(config: AnalysisConfig): string {
 
 function byText(dims: readonly Dimension[]): string {
   if (dims.length === 0) return 'as one overall number';
-  return `per ${dims.map((d) => (d.bucket ? `${d.bucket} of ${d.column}` : d.name.replace(/[_.-]+/g, ' '))).join(' and ')}`;
+  return `per ${dims.map((d) => d.name.replace(/[_.-]+/g, ' ')).join(' and ')}`;
 }
 
 /** What a metric measures, in words. */
@@ -220,9 +220,13 @@ function metricSection(config: AnalysisConfig, plan: ReleasePlan, r: MetricRelea
     else if (g.publicPartitions) cohorts = `public: every one of the ${dims.reduce((n, d) => n * d.publicValues!.length, 1)} listed values is released, empty ones too`;
     else {
       const sel = g.selection!;
-      cohorts = sel.sharedWith
-        ? `chosen from the data: a cohort is released when its noisy ${unitNoun(config)} count (this metric${sel.sharedWith === m.id ? '' : `'s group, from ${sel.sharedWith}`}) passes a threshold (${sel.strategy} thresholding${sel.threshold !== null ? `, about ${fmt(sel.threshold)} ${plural(unitNoun(config))}` : ''})`
-        : `chosen from the data by ${sel.strategy} partition selection on the ${plural(unitNoun(config))} of ${sel.driver} (ε ${approx(sel.epsilon)}, δ ${approx(sel.delta)} for the group)`;
+      const threshold = `${sel.strategy} thresholding${sel.threshold !== null ? ` at about ${fmt(sel.threshold)} ${plural(unitNoun(config))}` : ''}`;
+      const driver = config.metrics.find((x) => x.id === sel.driver);
+      cohorts = r.role === 'shared'
+        ? `chosen from the data: a cohort is released when this metric's own noisy ${unitNoun(config)} count passes a threshold (${threshold}; no extra privacy cost)`
+        : r.role === 'covered'
+          ? `chosen from the data: released on the cohorts that “${driver ? metricLabel(driver) : sel.driver}” keeps (its noisy ${unitNoun(config)} count passes a threshold, ${threshold})`
+          : `chosen from the data by ${sel.strategy} partition selection on the ${plural(unitNoun(config))} of “${driver ? metricLabel(driver) : sel.driver}” (ε ${approx(sel.epsilon)}, δ ${approx(sel.delta)} for the group, paid from the group's selection shares)`;
       if (sel.preThreshold > 1) cohorts += `; cohorts with fewer than ${sel.preThreshold} ${plural(unitNoun(config))} are never released`;
     }
     rows.push(['Cohorts', cohorts]);

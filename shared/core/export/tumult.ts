@@ -16,7 +16,7 @@
 
 import type { AnalysisConfig, CentralMetric } from '../config/schema';
 import type { ExportContext } from './common';
-import { approx, commentBlock, dimensionsOf, filtersText, headerLines, mechanismText, metricLabel, num } from './common';
+import { approx, commentBlock, defaultTable, dimensionsOf, filtersText, headerLines, mechanismText, metricLabel, num } from './common';
 import { filtered, filtersExpr, publicKeyLists, sparkDimensionColumns } from './frames';
 import { gaussianRho } from './opendp';
 import { pyList, pyName, pyNum, pyStr } from './python';
@@ -30,7 +30,7 @@ function sigmaOf(p: ReleasePart): number {
   return n.kind === 'gaussian' || n.kind === 'discrete-gaussian' ? n.sigma : 0;
 }
 
-function prelude(config: AnalysisConfig): string {
+function prelude(config: AnalysisConfig, ctx: ExportContext): string {
   const fmt = config.dataset.format ?? (config.dataset.path.split('.').pop() ?? 'csv');
   const read = fmt === 'parquet' ? 'spark.read.parquet(DATA_PATH)'
     : fmt === 'ndjson' || fmt === 'json' ? 'spark.read.json(DATA_PATH)'
@@ -56,7 +56,7 @@ from tmlt.analytics import (
 
 PRIVACY_UNIT = ${pyStr(config.privacyUnit.column)}
 DATA_PATH = ${pyStr(config.dataset.path)}  # relative to the config file
-SOURCE = "events"
+SOURCE = ${pyStr(defaultTable(config, ctx))}  # the private table's source id in each Session
 
 
 @functools.lru_cache(maxsize=None)
@@ -262,7 +262,7 @@ export function exportTumult(config: AnalysisConfig, ctx: ExportContext): string
       `this job spends: pure DP epsilon ${approx(pure)}; zCDP rho ${approx(rho)} (Gaussian metrics, the zCDP cost of the simulated sigma); partition selection epsilon ${approx(selSpend[0])}, delta ${approx(selSpend[1])}`,
       'Requires: pip install tmlt.analytics (and a Spark runtime).',
     ], '#'),
-    prelude(config),
+    prelude(config, ctx),
   ];
   plan.groups.forEach((g, gi) => {
     if (g.selection && g.selection.sharedWith === null) out.push(selectionFunction(c, gi));

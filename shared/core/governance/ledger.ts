@@ -41,6 +41,8 @@ import type { NoiseSpec } from '../simulate/plan';
 import type { BudgetPeriod, PolicyAccountant, PolicyBudget, Reservation } from './policy';
 import { PERIOD_DAYS } from './policy';
 
+export { matchBudget, matchBudgets } from './policy';
+
 // ---------------------------------------------------------------------------------------------
 // Releases of one config
 

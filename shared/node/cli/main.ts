@@ -15,6 +15,8 @@ import { runAudit, auditHelp } from './commands/audit';
 import { runReview, reviewHelp } from './commands/review';
 import { WorkspaceError } from '../workspace/audit';
 import { runValidate, validateHelp } from './commands/validate';
+import { exportHelp, runExport } from './commands/export';
+import { ledgerHelp, runLedger } from './commands/ledger';
 import { runSchema, schemaHelp } from './commands/schema';
 
 interface Command {
@@ -33,6 +35,8 @@ const COMMANDS: Record<string, Command> = {
   workspace: { run: runWorkspace, summary: 'a versioned workspace of analysis configs: init, save, record, status', help: workspaceHelp },
   review: { run: runReview, summary: 'submit, approve or reject a version of an analysis in a workspace', help: reviewHelp },
   audit: { run: runAudit, summary: "verify a workspace's hash-chained audit log", help: auditHelp },
+  ledger: { run: runLedger, summary: "a workspace's privacy budget ledger: composed loss per period, calendar, guardrails", help: ledgerHelp },
+  export: { run: runExport, summary: 'production forms of an analysis: JSON, YAML, BigQuery SQL, PipelineDP, OpenDP, Tumult, privacy sheet', help: exportHelp },
   validate: { run: runValidate, summary: 'check an analysis config: JSON syntax, schema (migrating old versions) and cross-field rules', help: validateHelp },
   schema: { run: runSchema, summary: 'the JSON Schema of the analysis config (--out FILE)', help: schemaHelp },
   bench: { run: runBench, summary: 'the reference Monte-Carlo workload (WORKLOAD.md) with the engine; JSON for compare.sh', help: benchHelp },

@@ -1,6 +1,7 @@
 // `dpw review submit|approve|reject`: the review workflow of a workspace version, as thin wrappers
 // around Workspace.submitForReview and Workspace.decide (shared/node/workspace/workspace.ts).
 
+import { decideWithGuardrails } from '../../workspace/governance';
 import { openWorkspace } from '../../workspace/workspace';
 import type { Io } from '../args';
 import { integerFlag, parse, requireFlag, UsageError } from '../args';
@@ -46,7 +47,8 @@ export async function runReview(argv: string[], io: Io): Promise<number> {
   const reviewer = requireFlag(who, 'reviewer', 'is required (who decides)');
   const rationale = requireFlag(values.rationale as string | undefined, 'rationale', 'is required (why)');
   const evidenceHash = requireFlag(values.evidence as string | undefined, 'evidence', 'is required (the evidence hash of the simulation on record)');
-  const v = await ws.decide(analysis, version, { reviewer, rationale, evidenceHash, decision: sub === 'approve' ? 'approved' : 'rejected' });
+  // Approval goes through the same guardrails as the app's (over budget, no policy → refused).
+  const v = await decideWithGuardrails(ws, analysis, version, { reviewer, rationale, evidenceHash, decision: sub === 'approve' ? 'approved' : 'rejected' });
   io.out(`analysis ${v.analysisId} v${v.version} ${v.status} by ${reviewer}`);
   return 0;
 }
