@@ -86,6 +86,11 @@ describe('dpw workspace / audit / review', () => {
     const noWhy = await dpw('review', 'approve', dir, '--analysis', 'shop', '--version', '1', '--reviewer', 'bob', '--evidence', evidence);
     expect(noWhy.code).toBe(2);
     expect(noWhy.err).toMatch(/--rationale is required/);
+    // Approval needs a budget the version fits in (the guardrails of shared/node/workspace/governance.ts).
+    const unbudgeted = await dpw('review', 'approve', dir, '--analysis', 'shop', '--version', '1', '--reviewer', 'bob', '--rationale', 'fine', '--evidence', evidence);
+    expect(unbudgeted.code).toBe(1);
+    expect(unbudgeted.err).toMatch(/no budget policy/);
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ schemaVersion: 1, budgets: [{ id: 'month', dataset: '*', unit: 'user', period: 'month', epsilon: 100, delta: 1e-5 }] }));
     const ok = await dpw('review', 'approve', dir, '--analysis', 'shop', '--version', '1', '--reviewer', 'bob', '--rationale', 'errors acceptable', '--evidence', evidence);
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toBe('analysis shop v1 approved by bob\n');

@@ -96,8 +96,11 @@ export async function decideWithGuardrails(
   version: number,
   input: { reviewer: string; rationale: string; decision: 'approved' | 'rejected'; evidenceHash: string; now?: Date },
 ): Promise<VersionFile> {
-  if (input.decision === 'approved') {
-    const check = await checkVersion(ws, await ws.version(analysisId, version));
+  const v = await ws.version(analysisId, version);
+  // Workflow refusals (not in review, self-review, other evidence) come from ws.decide with their own words.
+  const workflowRefusal = v.status !== 'in-review' || v.review?.submittedBy === input.reviewer || v.simulation?.evidenceHash !== input.evidenceHash;
+  if (input.decision === 'approved' && !workflowRefusal) {
+    const check = await checkVersion(ws, v);
     if (!check.ok) {
       throw new WorkspaceError('InvalidTransition', `approval of ${analysisId} v${version} refused: ${check.errors.map((g) => g.message).join('; ')}`);
     }
