@@ -157,4 +157,16 @@ export async function runGovernanceFlow(page: Page, opts: { screenshotDir: strin
   await page.getByTestId('export-run').click();
   await page.getByTestId('export-result').waitFor();
   expect(await text(page, 'export-result')).toMatch(/DRAFT/);
+
+  // A change of parameters makes a new draft version (v1 stays approved); the diff says what changed.
+  await page.getByTestId('nav-privacy').click();
+  await page.getByTestId('total-epsilon-input').fill('1.5');
+  await page.getByTestId('nav-review').click();
+  await page.getByTestId('save-version').click();
+  await expect.poll(async () => text(page, 'selected-version')).toMatch(/shop-pilot v2/);
+  expect(await text(page, 'versions')).toMatch(/v1\s*approved/);
+  await page.getByTestId('show-diff').click();
+  await page.getByTestId('diff-table').waitFor();
+  expect(await text(page, 'diff-table')).toMatch(/total ε\s*2\s*1\.5/);
+  await shot(page, opts, '9-review-diff');
 }

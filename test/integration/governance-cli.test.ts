@@ -20,8 +20,8 @@ describe('dpw ledger and dpw export over a workspace', () => {
     const config = join(REPO_ROOT, 'sample-data', 'configs', 'saas-pilot.json');
     expect(dpw('workspace', 'init', ws, '--name', 'team', '--actor', 'dana').status).toBe(0);
     writeFileSync(join(dir, 'policy.json'), JSON.stringify({ schemaVersion: 1, budgets: [{ id: 'tight', dataset: '*', unit: 'user', period: 'month', epsilon: 0.1, delta: 1e-5, accountant: 'pld' }] }));
-    // The policy goes in through the workspace (atomic write + audit line): same file name.
-    writeFileSync(join(ws, 'policy.json'), readFileSync(join(dir, 'policy.json')));
+    // The policy goes in through the workspace (validated, atomic write, audit line).
+    expect(dpw('workspace', 'policy', ws, join(dir, 'policy.json'), '--actor', 'dana').status).toBe(0);
     expect(dpw('workspace', 'save', ws, config, '--analysis', 'saas', '--actor', 'dana').status).toBe(0);
     const report = join(dir, 'report.json');
     expect(dpw('simulate', config, '--trials', '100', '--seed', '1', '--json', report).status).toBe(0);
@@ -50,10 +50,17 @@ describe('dpw ledger and dpw export over a workspace', () => {
     expect(readFileSync(out, 'utf8')).toMatch(/DRAFT/);
 
     // A generous budget: approval and an approved export.
-    writeFileSync(join(ws, 'policy.json'), JSON.stringify({ schemaVersion: 1, budgets: [{ id: 'month', dataset: '*', unit: 'user', period: 'month', epsilon: 50, delta: 1e-5, accountant: 'pld' }] }));
+    writeFileSync(join(dir, 'policy2.json'), JSON.stringify({ schemaVersion: 1, budgets: [{ id: 'month', dataset: '*', unit: 'user', period: 'month', epsilon: 50, delta: 1e-5, accountant: 'pld' }], reservations: [{ id: 'later', budget: 'month', label: 'ad-hoc questions', epsilon: 2, delta: 0 }] }));
+    expect(dpw('workspace', 'policy', ws, join(dir, 'policy2.json'), '--actor', 'dana').status).toBe(0);
+    const bad = dpw('workspace', 'policy', ws, join(dir, 'report.json'), '--actor', 'dana');
+    expect(bad.status).toBe(1);
     const ok = dpw('review', 'approve', ws, '--analysis', 'saas', '--version', '1', '--reviewer', 'rui', '--rationale', 'within SLO', '--evidence', v1.simulation.evidenceHash);
     expect(ok.status, ok.err).toBe(0);
-    expect(dpw('ledger', ws).status).toBe(0);
+    const full = dpw('ledger', ws, '--json');
+    expect(full.status, full.err).toBe(0);
+    const l = JSON.parse(full.out) as { ledgers: { reservations: unknown[]; spent: { epsilon: number } }[] };
+    expect(l.ledgers[0]!.reservations).toHaveLength(1);
+    expect(l.ledgers[0]!.spent.epsilon).toBeGreaterThan(2);
     for (const target of ['json', 'yaml', 'pipelinedp', 'sheet']) {
       const file = join(dir, `saas.${target}`);
       const r = dpw('export', versionFile, '--target', target, '--out', file);

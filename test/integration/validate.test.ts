@@ -150,3 +150,29 @@ describe('dpw schema', () => {
     expect(JSON.stringify(s.properties.metrics)).toContain('local-frequency');
   });
 });
+
+describe('dpw validate: the sample the config names', () => {
+  it('names a missing dataset file as an issue at dataset.path (exit 1), unless --no-data-check', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { main } = await import('../../shared/node/cli/main');
+    const { REPO_ROOT } = await import('../helpers/oracles');
+    const dir = mkdtempSync(join(tmpdir(), 'dpw-validate-data-'));
+    const cfg = JSON.parse(readFileSync(join(REPO_ROOT, 'sample-data', 'configs', 'saas-pilot.json'), 'utf8')) as { dataset: { path: string } };
+    cfg.dataset.path = 'nowhere/events.csv';
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify(cfg));
+    const run = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+      let out = '';
+      let err = '';
+      const code = await main(['validate', ...args], { out: (s: string) => (out += `${s}\n`), err: (s: string) => (err += `${s}\n`) });
+      return { code, out, err };
+    };
+    const r = await run(file);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/dataset\.path: the sample file .*nowhere\/events\.csv does not exist/);
+    const skip = await run(file, '--no-data-check');
+    expect(skip.code).toBe(0);
+  });
+});

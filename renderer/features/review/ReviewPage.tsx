@@ -195,7 +195,8 @@ export function ReviewPage(): ReactNode {
   const busy = useWorkbench((s) => s.govBusy);
   const error = useWorkbench((s) => s.govError);
   const v = useWorkbench((s) => currentVersion(s));
-  const [analysisId, setAnalysisId] = useState(() => slug(config?.name ?? 'analysis'));
+  // A new version goes to the analysis being reviewed, else one named after the config.
+  const [analysisId, setAnalysisId] = useState(() => selected?.analysisId ?? slug(config?.name ?? 'analysis'));
   useEffect(() => {
     void loadWorkspace();
   }, [loadWorkspace]);

@@ -5,6 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { migrateConfig, SCHEMA_VERSION, validateConfig } from '../../../core/config/index';
 import type { ConfigIssue } from '../../../core/config/index';
 import { canonicalJson } from '../../../core/export/canonical';
@@ -15,6 +16,7 @@ export const validateHelp = `Usage: dpw validate CONFIG [--json]
 
 Checks an analysis config: JSON syntax, the schema (schemaVersion ${SCHEMA_VERSION}; older versions are migrated
 first) and the cross-field rules (known dimensions, metric references, budget shares).
+  --no-data-check   do not check that the sample file named by dataset.path exists
   --json   print {"file","valid","name","schemaVersion","migratedFrom","migrations","configHash"}
            or {"file","valid":false,"error"?,"issues":[{"path","message"}]}
 Exit status: 0 valid, 1 invalid or unreadable (every issue listed with its JSON path), 2 bad arguments.`;
@@ -54,7 +56,7 @@ type Outcome =
   | { valid: true; name: string; schemaVersion: number; migratedFrom: number | null; migrations: readonly string[]; configHash: string }
   | { valid: false; error?: { kind: 'read' | 'json'; message: string; position?: number; line?: number; column?: number }; issues: readonly ConfigIssue[] };
 
-function check(file: string): Outcome {
+function check(file: string, dataCheck = true): Outcome {
   let text: string;
   try {
     if (statSync(file).isDirectory()) return { valid: false, error: { kind: 'read', message: 'is a directory, not a config file' }, issues: [] };
@@ -73,6 +75,17 @@ function check(file: string): Outcome {
   }
   const r = validateConfig(json);
   if (!r.ok) return { valid: false, issues: r.issues };
+  if (dataCheck) {
+    // The sample the config names must be there (relative paths are relative to the config file).
+    const data = resolve(dirname(resolve(file)), r.config.dataset.path);
+    let problem: string | null = null;
+    try {
+      if (!statSync(data).isFile()) problem = `${data} is not a file`;
+    } catch {
+      problem = `the sample file ${data} does not exist (dataset.path is relative to the config's folder; --no-data-check skips this check)`;
+    }
+    if (problem) return { valid: false, issues: [{ path: 'dataset.path', message: problem }] };
+  }
   const migration = migrateConfig(json);
   return {
     valid: true, name: r.config.name, schemaVersion: r.config.schemaVersion,
@@ -81,7 +94,7 @@ function check(file: string): Outcome {
 }
 
 export function runValidate(argv: string[], io: Io): number {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'no-data-check': { type: 'boolean' } });
   if (values.help) {
     io.out(validateHelp);
     return 0;
@@ -89,7 +102,7 @@ export function runValidate(argv: string[], io: Io): number {
   if (positionals.length === 0) throw new UsageError('CONFIG is required (dpw validate CONFIG)');
   if (positionals.length > 1) throw new UsageError(`one CONFIG only, got ${positionals.length}: ${positionals.map((p) => JSON.stringify(p)).join(' ')}`);
   const file = positionals[0]!;
-  const o = check(file);
+  const o = check(file, values['no-data-check'] !== true);
   if (values.json) {
     io.out(JSON.stringify({ file, ...o }, null, 2));
     return o.valid ? 0 : 1;

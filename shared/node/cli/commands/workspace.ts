@@ -1,4 +1,4 @@
-// `dpw workspace init|save|status|record`: thin wrappers around shared/node/workspace (the app calls
+// `dpw workspace init|save|status|record|policy`: thin wrappers around shared/node/workspace (the app calls
 // the same functions). Exit status: 0 ok, 1 bad workspace, config or data, 2 bad arguments.
 
 import { readFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ export const workspaceHelp = `Usage: dpw workspace init DIR --name NAME [--actor
        dpw workspace save DIR CONFIG --analysis ID --actor A
        dpw workspace record DIR --analysis ID --version N --report FILE --actor A
        dpw workspace status DIR [--json]
+       dpw workspace policy DIR POLICY --actor A
 
 A workspace is a folder a team keeps in git: workspace.json, policy.json, one file per version of
 each analysis config (analyses/<id>/v<N>.json), the hash-chained audit.log and the exports.
@@ -23,6 +24,8 @@ each analysis config (analyses/<id>/v<N>.json), the hash-chained audit.log and t
   record   record FILE, a simulation report of version N (dpw simulate CONFIG --json FILE), as
            its evidence: status simulated; prints the evidence hash a reviewer approves
   status   analyses, versions and statuses, and whether the audit log verifies
+  policy   replace the budget policy with the file POLICY (validated; recorded in the audit log):
+           budgets per dataset, unit and period, and reservations for later releases
 Review: dpw review submit|approve|reject. Audit: dpw audit verify DIR.
 Exit status: 0 ok, 1 bad workspace, config or report (one line naming the file), 2 bad arguments.`;
 
@@ -111,7 +114,23 @@ async function status(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const SUBCOMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = { init, save, record, status };
+async function policy(argv: string[], io: Io): Promise<number> {
+  const { values, positionals: pos } = parse(argv, { actor: { type: 'string' } });
+  const [dir, file] = positionals(pos, ['DIR', 'POLICY'], 'dpw workspace policy DIR POLICY --actor A');
+  const actor = requireFlag(values.actor as string | undefined, 'actor', 'is required (who changes the budget policy)');
+  const ws = await openWorkspace(dir!);
+  let text: string;
+  try {
+    text = await readFile(file!, 'utf8');
+  } catch (e) {
+    throw new WorkspaceError('NotFound', `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (e as Error).message}`);
+  }
+  const p = await ws.savePolicy(parseJsonText(text, file!), { actor });
+  io.out(`policy of ${ws.meta.name}: ${p.budgets.map((b) => `${b.id} ε ${b.epsilon} δ ${b.delta} per ${b.unit} per ${b.period} (${b.accountant})`).join('; ')}${p.reservations.length ? `; ${p.reservations.length} reservation(s)` : ''}`);
+  return 0;
+}
+
+const SUBCOMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = { init, save, record, status, policy };
 
 export async function runWorkspace(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
