@@ -68,6 +68,8 @@ describe('dpw ledger and dpw export over a workspace', () => {
       const text = readFileSync(file, 'utf8');
       expect(text).toMatch(/rui/);
       expect(text).not.toMatch(/DRAFT/);
+      // The evidence report is kept in the workspace (evidence/saas/v1.json): the sheet states its accuracy.
+      if (target === 'sheet') expect(text).toMatch(/Accuracy \(simulated\)/);
     }
     expect(dpw('audit', 'verify', ws).status).toBe(0);
   }, 240_000);

@@ -15,7 +15,7 @@ import type { AppInfo, AuditView, Cell, Channel, ColumnSummary, ContributionsReq
 import type { Ledger } from '../../core/governance/ledger';
 import type { SimulationReport } from '../../core/simulate/report';
 import { readAudit, WorkspaceError } from '../workspace/audit';
-import { checkVersion, decideWithGuardrails, exportVersion } from '../workspace/governance';
+import { checkVersion, decideWithGuardrails, exportVersion, saveEvidence } from '../workspace/governance';
 import type { FieldChange, VersionDiff, VersionFile } from '../workspace/workspace';
 import { diffVersions, openWorkspace, simulationEvidence, Workspace } from '../workspace/workspace';
 import type { AnalysisConfig, ColumnType, Metric } from '../../core/config/schema';
@@ -440,7 +440,9 @@ export function makeWorkbenchServices(opts: ServicesOptions): WorkbenchServices 
       if (report.privacy?.epsilon !== v.config.budget.epsilon || report.metrics.some((m) => !ids.has(m.id))) {
         throw new ServiceError('InvalidParameter', `the simulation is not of ${req.analysisId} v${req.version}'s configuration (ε ${report.privacy?.epsilon} vs ${v.config.budget.epsilon}, or other metrics): simulate this version first`);
       }
-      return versionInfo(await w.recordSimulation(req.analysisId, req.version, simulationEvidence(report), { actor: req.actor }));
+      const recorded = await w.recordSimulation(req.analysisId, req.version, simulationEvidence(report), { actor: req.actor });
+      await saveEvidence(w, req.analysisId, req.version, report);
+      return versionInfo(recorded);
     },
     'wb:review-submit': async (req) => versionInfo(await (await ws()).submitForReview(req.analysisId, req.version, { actor: req.actor })),
     'wb:review-decide': async (req) => versionInfo(await decideWithGuardrails(await ws(), req.analysisId, req.version, { reviewer: req.reviewer, rationale: req.rationale, decision: req.decision, evidenceHash: req.evidenceHash })),

@@ -18,6 +18,7 @@ import type { SimulationReport } from '../../core/simulate/report';
 import { writeFileAtomic } from './atomic';
 import { sha256, WorkspaceError } from './audit';
 import type { VersionFile, Workspace } from './workspace';
+import { evidenceHashOf } from './workspace';
 
 export interface LedgerCheck {
   readonly ledgers: readonly Ledger[];
@@ -108,6 +109,38 @@ export async function decideWithGuardrails(
   return ws.decide(analysisId, version, input);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Evidence: the simulation report a version's evidenceHash names, kept beside the version so a
+// reviewer can re-check it and the privacy sheet can state its accuracy.
+
+/** evidence/<id>/v<N>.json in the workspace. */
+export function evidencePath(ws: Workspace, analysisId: string, version: number): string {
+  return join(ws.dir, 'evidence', analysisId, `v${version}.json`);
+}
+
+/** Stores the report (after recordSimulation accepted it). */
+export async function saveEvidence(ws: Workspace, analysisId: string, version: number, report: unknown): Promise<string> {
+  const path = evidencePath(ws, analysisId, version);
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(join(ws.dir, 'evidence', analysisId), { recursive: true });
+  await writeFileAtomic(path, `${JSON.stringify(report, null, 1)}\n`);
+  return path;
+}
+
+/** The stored report of a version, when present and its hash is the recorded evidenceHash; else null. */
+export async function loadEvidence(ws: Workspace, v: VersionFile): Promise<SimulationReport | null> {
+  if (!v.simulation) return null;
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(evidencePath(ws, v.analysisId, v.version), 'utf8').catch(() => null);
+  if (text === null) return null;
+  try {
+    const report = JSON.parse(text) as SimulationReport;
+    return evidenceHashOf(report) === v.simulation.evidenceHash ? report : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface ExportRequest {
   readonly target: string;
   readonly draft: boolean;
@@ -142,6 +175,7 @@ export async function renderVersionExport(ws: Workspace, v: VersionFile, req: Ex
     if (!check.ok) throw new WorkspaceError('InvalidTransition', `export of ${v.analysisId} v${v.version} refused: ${check.errors.map((g) => g.message).join('; ')}`);
   }
   const asApproved = approved && !req.draft;
+  const report = req.report ?? (await loadEvidence(ws, v)) ?? undefined;
   const file = exportConfig(target, v.config as AnalysisConfig, {
     analysisId: v.analysisId,
     version: v.version,
@@ -150,7 +184,7 @@ export async function renderVersionExport(ws: Workspace, v: VersionFile, req: Ex
     configHash: v.configHash,
     generatedAt: (req.now ?? new Date()).toISOString(),
     workbenchVersion: req.workbenchVersion,
-    ...(req.report ? { report: req.report } : {}),
+    ...(report ? { report } : {}),
   });
   return { target, filename: file.filename, mediaType: file.mediaType, content: file.content, draft: !asApproved };
 }

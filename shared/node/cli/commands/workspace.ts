@@ -6,6 +6,7 @@ import { userInfo } from 'node:os';
 import type { SimulationReport } from '../../../core/simulate/report';
 import { ConfigError, readConfig } from '../../simulate/service';
 import { initWorkspace, openWorkspace, parseJsonText, simulationEvidence, WorkspaceError } from '../../workspace/workspace';
+import { saveEvidence } from '../../workspace/governance';
 import type { Io } from '../args';
 import { integerFlag, parse, requireFlag, UsageError } from '../args';
 
@@ -92,6 +93,7 @@ async function record(argv: string[], io: Io): Promise<number> {
   }
   const evidence = simulationEvidence(report as SimulationReport);
   const v = await ws.recordSimulation(analysis, version, evidence, { actor });
+  await saveEvidence(ws, analysis, version, report);
   io.out(`analysis ${v.analysisId} v${v.version} simulated (${evidence.trials} trials, seed ${String(evidence.seed)}), evidence ${evidence.evidenceHash}`);
   return 0;
 }
