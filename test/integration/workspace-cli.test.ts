@@ -31,7 +31,7 @@ describe('dpw workspace / audit / review', () => {
     const dir = await workspaceWithOneVersion();
     const ok = await dpw('audit', 'verify', dir);
     expect(ok.code).toBe(0);
-    expect(ok.out).toMatch(/^audit log OK: 2 lines, chain intact \(head sha256:[0-9a-f]{64}\)\n$/);
+    expect(ok.out).toMatch(/^audit log OK: 2 lines, chain intact \(head sha256:[0-9a-f]{64}\); every version file and the policy match their last audit line\n$/);
 
     const log = join(dir, 'audit.log');
     const lines = readFileSync(log, 'utf8').split('\n');
@@ -90,14 +90,21 @@ describe('dpw workspace / audit / review', () => {
     const unbudgeted = await dpw('review', 'approve', dir, '--analysis', 'shop', '--version', '1', '--reviewer', 'bob', '--rationale', 'fine', '--evidence', evidence);
     expect(unbudgeted.code).toBe(1);
     expect(unbudgeted.err).toMatch(/no budget policy/);
-    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ schemaVersion: 1, budgets: [{ id: 'month', dataset: '*', unit: 'user', period: 'month', epsilon: 100, delta: 1e-5 }] }));
+    const policyFile = join(dir, '..', 'policy.json');
+    writeFileSync(policyFile, JSON.stringify({ schemaVersion: 1, budgets: [{ id: 'month', dataset: '*', unit: 'user', period: 'month', epsilon: 100, delta: 1e-5 }] }));
+    expect((await dpw('workspace', 'policy', dir, policyFile, '--actor', 'alice')).code).toBe(0);
     const ok = await dpw('review', 'approve', dir, '--analysis', 'shop', '--version', '1', '--reviewer', 'bob', '--rationale', 'errors acceptable', '--evidence', evidence);
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toBe('analysis shop v1 approved by bob\n');
     const again = await dpw('review', 'reject', dir, '--analysis', 'shop', '--version', '1', '--reviewer', 'carol', '--rationale', 'no', '--evidence', evidence);
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/is approved: a decided version is immutable/);
-    expect((await dpw('audit', 'verify', dir)).out).toMatch(/^audit log OK: 5 lines/);
+    expect((await dpw('audit', 'verify', dir)).out).toMatch(/^audit log OK: 6 lines/);
+    // A policy edited by hand (not through dpw workspace policy) no longer matches its audit line.
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ schemaVersion: 1, budgets: [{ id: 'month', dataset: '*', unit: 'user', period: 'month', epsilon: 1000, delta: 1e-5 }] }));
+    const edited = await dpw('audit', 'verify', dir);
+    expect(edited.code).toBe(1);
+    expect(edited.err).toMatch(/policy\.json: differs from what the audit log last recorded/);
   });
 
   it('bad arguments exit 2; a folder that is not a workspace exits 1 naming workspace.json', async () => {

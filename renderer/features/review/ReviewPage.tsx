@@ -267,7 +267,7 @@ export function ReviewPage(): ReactNode {
       <Section title="Audit trail" hint="Append-only and hash-chained: editing, removing or reordering a line breaks the chain." actions={<button onClick={() => void loadAudit()} data-testid="verify-audit">Verify</button>}>
         {audit ? (
           <>
-            <Notice kind={audit.ok ? 'info' : 'error'} title={audit.ok ? `Chain intact: ${audit.lines} lines` : `Chain broken at line ${audit.firstBad?.line}`} testId="audit-status">{audit.ok ? 'Every line links to the one before it.' : audit.firstBad?.reason}</Notice>
+            <Notice kind={audit.ok ? 'info' : 'error'} title={audit.ok ? `Chain intact: ${audit.lines} lines` : audit.firstBad?.line === 0 ? 'The files do not match the audit log' : `Chain broken at line ${audit.firstBad?.line}`} testId="audit-status">{audit.ok ? 'Every line links to the one before it, and every version file and the policy are as last recorded.' : audit.firstBad?.reason}</Notice>
             <div className="table-wrap">
               <table className="table compact" data-testid="audit-table">
                 <thead><tr><th className="num">#</th><th>When</th><th>Who</th><th>Action</th><th>Subject</th><th>Hash</th></tr></thead>

@@ -15,7 +15,7 @@ import type { AppInfo, AuditView, Cell, Channel, ColumnSummary, ContributionsReq
 import type { Ledger } from '../../core/governance/ledger';
 import type { SimulationReport } from '../../core/simulate/report';
 import { readAudit, WorkspaceError } from '../workspace/audit';
-import { checkVersion, decideWithGuardrails, exportVersion, saveEvidence } from '../workspace/governance';
+import { auditCoverage, checkVersion, decideWithGuardrails, exportVersion, saveEvidence } from '../workspace/governance';
 import type { FieldChange, VersionDiff, VersionFile } from '../workspace/workspace';
 import { diffVersions, openWorkspace, simulationEvidence, Workspace } from '../workspace/workspace';
 import type { AnalysisConfig, ColumnType, Metric } from '../../core/config/schema';
@@ -459,10 +459,13 @@ export function makeWorkbenchServices(opts: ServicesOptions): WorkbenchServices 
       const w = await ws();
       const check = await w.verifyAudit();
       const lines = await readAudit(w.auditPath).catch(() => []);
+      // The files must agree with the log as well (hand edits, a writer stopped before its audit line).
+      const coverage = check.ok ? await auditCoverage(w) : [];
+      const firstBad = !check.ok ? { line: check.line, reason: check.reason } : coverage.length > 0 ? { line: 0, reason: coverage.map((p) => `${p.file}: ${p.reason}`).join('; ') } : null;
       return {
-        ok: check.ok,
+        ok: firstBad === null,
         lines: check.ok ? check.lines : lines.length,
-        firstBad: check.ok ? null : { line: check.line, reason: check.reason },
+        firstBad,
         entries: lines.slice(-200).reverse().map((l) => ({ seq: l.seq, at: l.at, actor: l.actor, action: l.action, subject: Object.values(l.subject).join(' v'), hash: l.hash })),
       };
     },

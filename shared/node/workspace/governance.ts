@@ -201,3 +201,42 @@ export async function exportVersion(ws: Workspace, analysisId: string, version: 
   await ws.recordExport(analysisId, version, out.target, relative(ws.dir, path), sha256(out.content), { actor: req.actor, draft: out.draft, ...(req.now ? { now: req.now } : {}) });
   return { ...out, path };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Audit coverage: the chain proves the log was not edited; this proves the files agree with it.
+
+export interface CoverageProblem {
+  readonly file: string;
+  readonly reason: string;
+}
+
+const FILE_ACTIONS = new Set(['config-saved', 'simulation-recorded', 'review-submitted', 'approved', 'rejected']);
+
+/**
+ * Every version file and policy.json must be exactly as the last audit line about it recorded
+ * (its fileHash). A file written by a process killed before its audit line, or edited by hand
+ * outside the workbench, is reported by name.
+ */
+export async function auditCoverage(ws: Workspace): Promise<CoverageProblem[]> {
+  const { readFile } = await import('node:fs/promises');
+  const { readAudit } = await import('./audit');
+  const lines = await readAudit(ws.auditPath);
+  const last = new Map<string, string>();
+  for (const l of lines) {
+    const fileHash = (l.details as { fileHash?: unknown }).fileHash;
+    if (typeof fileHash !== 'string') continue;
+    if (FILE_ACTIONS.has(l.action) && typeof l.subject['analysisId'] === 'string') last.set(`analyses/${l.subject['analysisId']}/v${l.subject['version']}.json`, fileHash);
+    else if (l.action === 'policy-changed') last.set('policy.json', fileHash);
+  }
+  const problems: CoverageProblem[] = [];
+  const check = async (file: string): Promise<void> => {
+    const text = await readFile(join(ws.dir, file), 'utf8').catch(() => null);
+    if (text === null) return;
+    const recorded = last.get(file);
+    if (recorded === undefined) problems.push({ file, reason: 'has no audit line: written outside the workbench, or the writer stopped before recording it' });
+    else if (recorded !== sha256(text)) problems.push({ file, reason: `differs from what the audit log last recorded (${recorded.slice(0, 19)}…): changed outside the workbench` });
+  };
+  for (const id of await ws.listAnalyses()) for (const v of await ws.versions(id)) await check(`analyses/${id}/v${v.version}.json`);
+  await check('policy.json');
+  return problems;
+}

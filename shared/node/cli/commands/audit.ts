@@ -3,6 +3,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AUDIT_FILE, verifyAudit } from '../../workspace/audit';
+import { auditCoverage } from '../../workspace/governance';
+import { openWorkspace } from '../../workspace/workspace';
 import type { Io } from '../args';
 import { parse, UsageError } from '../args';
 
@@ -34,7 +36,13 @@ export async function runAudit(argv: string[], io: Io): Promise<number> {
   const r = await verifyAudit(path);
   if (values.json) io.out(JSON.stringify(r));
   if (r.ok) {
-    if (!values.json) io.out(`audit log OK: ${r.lines} lines, chain intact (head ${r.head})`);
+    // The files must agree with the log too (a version written but not recorded, a hand-edited policy).
+    const problems = st?.isDirectory() ? await auditCoverage(await openWorkspace(target)) : [];
+    if (problems.length > 0) {
+      for (const p of problems) io.err(`dpw audit verify: ${p.file}: ${p.reason}`);
+      return 1;
+    }
+    if (!values.json) io.out(`audit log OK: ${r.lines} lines, chain intact (head ${r.head}); every version file and the policy match their last audit line`);
     return 0;
   }
   io.err(r.line === 0 ? `dpw audit verify: ${AUDIT_FILE}: ${r.reason} (${path})` : `dpw audit verify: ${AUDIT_FILE} line ${r.line}: ${r.reason}`);
