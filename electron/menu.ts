@@ -6,13 +6,13 @@ import type { MenuItemConstructorOptions } from 'electron';
 import type { MenuCommand } from '../shared/contracts/bridge';
 
 /** Every command the menu may send on MENU_CHANNEL. */
-export const MENU_COMMANDS = ['open-dataset', 'go-data', 'go-metrics', 'go-privacy', 'go-simulate', 'go-results', 'go-compare'] as const satisfies readonly MenuCommand[];
+export const MENU_COMMANDS = ['open-dataset', 'go-data', 'go-metrics', 'go-privacy', 'go-simulate', 'go-results', 'go-compare', 'go-review'] as const satisfies readonly MenuCommand[];
 
 export function isMenuCommand(x: unknown): x is MenuCommand {
   return typeof x === 'string' && (MENU_COMMANDS as readonly string[]).includes(x);
 }
 
-/** The View menu's pages, in the order of the app's navigation (CmdOrCtrl+1 … 6). */
+/** The View menu's pages, in the order of the app's navigation (CmdOrCtrl+1 … 7). */
 const PAGES: readonly { readonly label: string; readonly command: MenuCommand }[] = [
   { label: 'Data', command: 'go-data' },
   { label: 'Metrics', command: 'go-metrics' },
@@ -20,6 +20,7 @@ const PAGES: readonly { readonly label: string; readonly command: MenuCommand }[
   { label: 'Simulate', command: 'go-simulate' },
   { label: 'Results', command: 'go-results' },
   { label: 'Compare', command: 'go-compare' },
+  { label: 'Review && export', command: 'go-review' },
 ];
 
 export interface MenuOptions {

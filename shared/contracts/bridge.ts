@@ -38,7 +38,7 @@ export interface WorkbenchBridge extends GovernanceBridge {
 }
 
 /** Application menu commands the renderer acts on. */
-export type MenuCommand = 'open-dataset' | 'go-data' | 'go-metrics' | 'go-privacy' | 'go-simulate' | 'go-results' | 'go-compare';
+export type MenuCommand = 'open-dataset' | 'go-data' | 'go-metrics' | 'go-privacy' | 'go-simulate' | 'go-results' | 'go-compare' | 'go-review';
 
 /** Channel on which the Electron main process sends menu commands to the window. */
 export const MENU_CHANNEL = 'wb:menu-command';
