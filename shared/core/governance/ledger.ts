@@ -47,6 +47,9 @@ export { matchBudget, matchBudgets } from './policy';
 // Releases of one config
 
 /** What one release of a metric spends. */
+/** A number for a note: 6 significant digits (shares × ε in floating point print long). */
+const n6 = (x: number): string => String(Number(x.toPrecision(6)));
+
 export interface MetricRelease {
   readonly metricId: string;
   readonly label: string;
@@ -102,7 +105,7 @@ function noiseEvent(spec: NoiseSpec, s: Sensitivity, budget: PrivacyBudget, note
       return { kind: 'gaussian', sigma: spec.sigma, sensitivity: s.l2 };
     case 'discrete-laplace':
       if (Number.isInteger(s.l1) && s.l1 <= MAX_DISCRETE_SENSITIVITY) return { kind: 'discrete-laplace', scale: spec.scale, sensitivity: s.l1 };
-      notes.push(`${what}: discrete Laplace with L1 sensitivity ${s.l1} is counted as a generic ε-DP release (ε ${budget.epsilon})`);
+      notes.push(`${what}: discrete Laplace with L1 sensitivity ${s.l1} is counted as a generic ε-DP release (ε ${n6(budget.epsilon)})`);
       return { kind: 'epsilon-delta', epsilon: budget.epsilon, delta: 0 };
     case 'discrete-gaussian': {
       const l0 = Math.round(s.l1 / s.perPartition);
@@ -110,7 +113,7 @@ function noiseEvent(spec: NoiseSpec, s: Sensitivity, budget: PrivacyBudget, note
       if (l0 === 1 && Number.isInteger(s.perPartition) && atoms <= MAX_DISCRETE_GAUSSIAN_ATOMS) {
         return { kind: 'discrete-gaussian', sigma: spec.sigma, sensitivity: s.perPartition };
       }
-      notes.push(`${what}: discrete Gaussian ${l0 === 1 ? `with sensitivity ${s.perPartition}` : `over ${l0} partitions per unit`} is counted as a generic (ε, δ) release at its calibration (ε ${budget.epsilon}, δ ${budget.delta})`);
+      notes.push(`${what}: discrete Gaussian ${l0 === 1 ? `with sensitivity ${s.perPartition}` : `over ${l0} partitions per unit`} is counted as a generic (ε, δ) release at its calibration (ε ${n6(budget.epsilon)}, δ ${n6(budget.delta)})`);
       return { kind: 'epsilon-delta', epsilon: budget.epsilon, delta: budget.delta };
     }
   }
@@ -156,7 +159,7 @@ export function releaseEvents(config: AnalysisConfig): MetricRelease[] {
         // The released noisy unit count is the selection's draw: one (ε_m, δ_m) mechanism (budget.ts).
         events.push({ kind: 'epsilon-delta', epsilon: mTotal.epsilon, delta: mTotal.delta });
         delta = mTotal.delta;
-        notes.push(`partition selection of ${label} reads this metric's released noisy count: one (ε ${mTotal.epsilon}, δ ${mTotal.delta}) mechanism`);
+        notes.push(`partition selection of ${label} reads this metric's released noisy count: one (ε ${n6(mTotal.epsilon)}, δ ${n6(mTotal.delta)}) mechanism`);
       } else {
         const mech = m.privacy.mechanism;
         const split = splitSelection(mTotal, role, m.privacy.selectionShare, mech);
@@ -187,7 +190,7 @@ export function releaseEvents(config: AnalysisConfig): MetricRelease[] {
         r.events.unshift(d.events[0]!);
         r.epsilon += d.epsilon;
         r.delta += d.delta;
-        r.notes.push(`released ${m.cadence} while ${driver.id}, whose noisy count selects the partitions of ${label}, is released ${driver.cadence}: that count (ε ${d.epsilon}, δ ${d.delta}) is counted with this metric too`);
+        r.notes.push(`released ${m.cadence} while ${driver.id}, whose noisy count selects the partitions of ${label}, is released ${driver.cadence}: that count (ε ${n6(d.epsilon)}, δ ${n6(d.delta)}) is counted with this metric too`);
       }
     } else if (!isPublic && driver) {
       // One selection per release of the group, listed with its most frequent metric. With mixed

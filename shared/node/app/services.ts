@@ -92,7 +92,8 @@ export function ledgerView(l: Ledger): LedgerView {
   };
 }
 
-const show = (x: unknown): string => (x === null || x === undefined ? '–' : typeof x === 'object' ? JSON.stringify(x) : String(x));
+/** A value for a diff cell: numbers to 6 significant digits (0.22499999999999998 → 0.225). */
+const show = (x: unknown): string => (x === null || x === undefined ? '–' : typeof x === 'number' ? String(Number(x.toPrecision(6))) : typeof x === 'object' ? JSON.stringify(x, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(6)) : v)) : String(x));
 
 /** A version diff as table rows (what changed, before, after). */
 export function diffRows(d: VersionDiff): DiffRow[] {
@@ -100,6 +101,7 @@ export function diffRows(d: VersionDiff): DiffRow[] {
   const add = (scope: string, field: string, c: FieldChange<unknown> | undefined): void => {
     if (!c) return;
     const delta = c.delta !== undefined ? ` (Δ ${c.delta > 0 ? '+' : ''}${Number(c.delta.toPrecision(4))})` : '';
+    // Equal to 6 significant digits is no change for a reviewer (shares × ε in floating point).
     if (show(c.from) !== show(c.to)) rows.push({ scope, field, before: show(c.from), after: `${show(c.to)}${delta}` });
   };
   add('budget', 'total ε', d.budget.epsilon);
