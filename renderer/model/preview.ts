@@ -145,3 +145,6 @@ export class PreviewModel {
     return { built, analytic, metrics, ms };
   }
 }
+
+/** The one preview model of the page (the Privacy screen and the simulation share its caches). */
+export const sharedPreviewModel = new PreviewModel();

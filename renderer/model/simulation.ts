@@ -41,6 +41,8 @@ export interface RunProgress {
 export interface RunOptions {
   readonly trials: number;
   readonly seed: string;
+  /** The analytic model of each plan group when already computed (the preview's); else computed here. */
+  readonly analytic?: readonly AnalyticResult[];
   readonly onProgress?: (p: RunProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -153,7 +155,7 @@ export async function simulateBuilt(built: BuildPlanResult, makeWorker: WorkerFa
       }, opts.signal);
       groupMs.push(performance.now() - tg);
       const ta = performance.now();
-      const analytic: AnalyticResult = analyzePlan(plan);
+      const analytic: AnalyticResult = opts.analytic?.[g] ?? analyzePlan(plan);
       analyticMs += performance.now() - ta;
       runs.push({ seed, accumulator: acc, mc: summarize(acc, plan), analytic });
     }

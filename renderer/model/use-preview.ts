@@ -3,9 +3,7 @@
 import { useMemo } from 'react';
 import { useWorkbench } from '../store';
 import type { Preview } from './preview';
-import { PreviewModel } from './preview';
-
-const model = new PreviewModel();
+import { sharedPreviewModel as model } from './preview';
 
 export function usePreview(): { preview: Preview | null; error: string | null } {
   const config = useWorkbench((s) => s.config);

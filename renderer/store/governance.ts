@@ -25,6 +25,8 @@ export interface GovernanceSlice {
   submitForReview(): Promise<void>;
   decide(decision: 'approved' | 'rejected', reviewer: string, rationale: string): Promise<void>;
   saveBudget(budget: { epsilon: number; delta: number; period: 'day' | 'week' | 'month' | 'quarter'; accountant: string; unit: 'user' | 'device' }): Promise<void>;
+  /** Replaces the reservations of the default budget (budget held back for later releases). */
+  saveReservations(reservations: readonly { id: string; label: string; epsilon: number; delta: number }[]): Promise<void>;
   loadDiff(from: number, to: number): Promise<void>;
   runExport(target: string, draft: boolean): Promise<void>;
   loadAudit(): Promise<void>;
@@ -132,6 +134,21 @@ export const createGovernanceSlice: StateCreator<WorkbenchState, [], [], Governa
         reservations: ws?.reservations ?? [],
       };
       const r = await step('Saving the budget policy…', async () => getBridge().savePolicy({ policy, actor: needActor() }));
+      if (r) await step('Reading the workspace…', refresh);
+    },
+    async saveReservations(reservations) {
+      const ws = get().workspace;
+      const b = ws?.budgets[0];
+      if (!b) {
+        set({ govError: 'set a budget first: reservations are held back from a budget' });
+        return;
+      }
+      const policy = {
+        schemaVersion: 1,
+        budgets: ws.budgets.map((x) => ({ ...x })),
+        reservations: reservations.map((r) => ({ ...r, budget: b.id })),
+      };
+      const r = await step('Saving the reservations…', async () => getBridge().savePolicy({ policy, actor: needActor() }));
       if (r) await step('Reading the workspace…', refresh);
     },
     async loadDiff(from, to) {

@@ -3,7 +3,8 @@
 
 import type { StateCreator } from 'zustand';
 import { isLocalMetric } from '../../shared/core/config/schema';
-import { buildPlan } from '../../shared/core/simulate/plan-builder';
+import { buildPlan, DEFAULT_ERROR_SAMPLES_PER_CELL } from '../../shared/core/simulate/plan-builder';
+import { sharedPreviewModel } from '../model/preview';
 import type { LocalRun } from '../../shared/core/simulate/report';
 import { buildReport } from '../../shared/core/simulate/report';
 import { localSeed } from '../../shared/core/simulate/seeds';
@@ -51,11 +52,15 @@ export const createSimulationSlice: StateCreator<WorkbenchState, [], [], Simulat
     performance.mark('dpw:simulate-start');
     const t0 = performance.now();
     try {
-      const built = buildPlan({ config, contributions: contributions.contributions, sampleUnits: contributions.units, errorSamplesPerCell: Math.min(trials, 256) });
+      // From 256 trials on the plans are the preview's (same structure, cached): no rebuild on the
+      // main thread, and its analytic model is reused. Fewer trials keep fewer error samples.
+      const preview = trials >= DEFAULT_ERROR_SAMPLES_PER_CELL ? sharedPreviewModel.evaluate(config, contributions.contributions, contributions.units) : null;
+      const built = preview?.built ?? buildPlan({ config, contributions: contributions.contributions, sampleUnits: contributions.units, errorSamplesPerCell: Math.min(trials, DEFAULT_ERROR_SAMPLES_PER_CELL) });
       let lastPartial = 0;
       const result = await simulateBuilt(built, workerFactory, workerCount(), {
         trials,
         seed,
+        ...(preview ? { analytic: preview.analytic } : {}),
         signal: ac.signal,
         onProgress: (p) => {
           set({ simProgress: { trialsDone: p.trialsDone, trialCount: p.trialCount, group: p.group, groups: p.groups } });

@@ -123,6 +123,11 @@ export async function runGovernanceFlow(page: Page, opts: { screenshotDir: strin
   await page.getByTestId('analysis-id').fill('shop-pilot');
   await page.getByTestId('policy-epsilon').fill('100');
   await page.getByTestId('save-policy').click();
+  // Hold ε 1 back for later questions: it counts in the ledger like a release.
+  await page.getByTestId('reservation-label').fill('ad-hoc questions');
+  await page.getByTestId('reservation-epsilon').fill('1');
+  await page.getByTestId('add-reservation').click();
+  await page.getByTestId('reservations').waitFor();
   await page.getByTestId('save-version').click();
   await page.getByTestId('selected-version').waitFor();
   expect(await text(page, 'selected-version')).toMatch(/shop-pilot v1/);

@@ -101,6 +101,39 @@ function BudgetForm(): ReactNode {
   );
 }
 
+/** Budget held back for later releases (ad-hoc questions): counted in every ledger of the budget. */
+function Reservations(): ReactNode {
+  const ws = useWorkbench((s) => s.workspace);
+  const save = useWorkbench((s) => s.saveReservations);
+  const [label, setLabel] = useState('');
+  const [epsilon, setEpsilon] = useState('0.5');
+  if (!ws || ws.budgets.length === 0) return null;
+  const current = ws.reservations.map((r) => ({ id: r.id, label: r.label, epsilon: r.epsilon, delta: r.delta }));
+  const add = (): void => {
+    const e = Number(epsilon);
+    if (!label.trim() || !(e > 0)) return;
+    const id = `r${Date.now().toString(36)}`;
+    void save([...current, { id, label: label.trim(), epsilon: e, delta: 0 }]);
+    setLabel('');
+  };
+  return (
+    <div className="reservations">
+      <h3>Reserved for later releases</h3>
+      {current.length > 0 ? (
+        <table className="table compact" data-testid="reservations">
+          <thead><tr><th>Reservation</th><th className="num">ε</th><th /></tr></thead>
+          <tbody>{current.map((r) => <tr key={r.id}><td>{r.label}</td><td className="num">{fmt(r.epsilon)}</td><td><button className="link" onClick={() => void save(current.filter((x) => x.id !== r.id))}>Release it</button></td></tr>)}</tbody>
+        </table>
+      ) : <p className="hint">Nothing reserved: the whole budget is available to analyses.</p>}
+      <div className="row gap">
+        <label className="field grow"><span>What for</span><input type="text" value={label} onChange={(e) => setLabel(e.target.value)} placeholder="ad-hoc questions from the product team" data-testid="reservation-label" /></label>
+        <label className="field"><span>ε</span><input type="number" step="any" min="0" value={epsilon} onChange={(e) => setEpsilon(e.target.value)} data-testid="reservation-epsilon" /></label>
+        <div className="field"><span>&nbsp;</span><button onClick={add} disabled={!label.trim()} data-testid="add-reservation">Reserve</button></div>
+      </div>
+    </div>
+  );
+}
+
 function ReviewActions({ v }: { v: VersionInfo }): ReactNode {
   const runs = useWorkbench((s) => s.runs);
   const ledger = useWorkbench((s) => s.ledger);
@@ -230,6 +263,7 @@ export function ReviewPage(): ReactNode {
 
       <Section title="Budget policy" hint="The privacy budget per person and period that every approved analysis on this data composes into (with the chosen accountant).">
         <BudgetForm />
+        <Reservations />
       </Section>
 
       {v ? (
