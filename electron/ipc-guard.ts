@@ -14,24 +14,8 @@ export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 /** What the window loads. */
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
-/**
- * Sent with every app:// response. Scripts and workers only from the app itself (the simulation
- * worker is a module file, or a blob: URL if the bundler inlines it); no eval, no remote
- * connections, no plugins, no framing, no form posts. Inline styles stay allowed because the
- * chart library (Plotly) and React style props set them.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "worker-src 'self' blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
+/** The renderer's Content-Security-Policy (shared with the browser host). */
+export { CONTENT_SECURITY_POLICY } from '../shared/contracts/security';
 
 /** Filters of the native open dialog: the formats shared/node/data/ingest reads (gzip-compressed text too). */
 export const FILE_FILTERS: { name: string; extensions: string[] }[] = [

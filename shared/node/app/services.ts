@@ -28,9 +28,9 @@ import type { ContributionMetric } from '../data/aggregate';
 import { Engine, quoteIdent } from '../data/engine';
 import { DataError } from '../data/errors';
 import { checkColumns, formatFromPath, openDataset } from '../data/ingest';
-import type { ColumnRequirement, LoadedDataset } from '../data/ingest';
+import type { LoadedDataset } from '../data/ingest';
 import { computeLocalCategories } from '../data/local';
-import { metricRequirements } from '../data/profile';
+import { analysisRequirements } from '../data/profile';
 import { ConfigError } from '../simulate/service';
 
 export interface ServiceContext {
@@ -313,21 +313,7 @@ export function makeWorkbenchServices(opts: ServicesOptions): WorkbenchServices 
     const config = v.config;
     const base = config.metrics.filter((m): m is ContributionMetric => m.kind !== 'ratio' && m.kind !== 'local-frequency');
     const localMetrics = config.metrics.filter(isLocalMetric);
-    const requirements: ColumnRequirement[] = [
-      ...base.flatMap((m) => metricRequirements(config, m)),
-      ...localMetrics.flatMap((m) => [
-        { column: config.privacyUnit.column, role: 'unit' },
-        { column: m.column, role: 'category' },
-        ...m.filter.map((f) => ({ column: f.column, role: 'filter' })),
-      ]),
-    ];
-    const seen = new Set<string>();
-    await checkColumns(d.ds, requirements.filter((r) => {
-      const k = `${r.column}\u0000${r.numeric ? 1 : 0}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    }), ctx.signal);
+    await checkColumns(d.ds, analysisRequirements(config), ctx.signal);
     const contributions: Record<string, MetricContributions> = {};
     const local: Record<string, { unitCategories: Int32Array; unitsMappedToOther: number }> = {};
     const cached: string[] = [];

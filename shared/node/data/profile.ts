@@ -10,6 +10,7 @@ import type { AggregationConfig, ContributionMetric } from './aggregate';
 import { computeContributions } from './aggregate';
 import type { DataWarning } from './errors';
 import { cardinalityWarnings, checkColumns } from './ingest';
+import type { AnalysisConfig } from '../../core/config/schema';
 import type { ColumnRequirement, LoadedDataset } from './ingest';
 
 export interface ProfileRequest {
@@ -54,6 +55,27 @@ export function requestMetric(req: ProfileRequest): { config: AggregationConfig;
   };
   const metric: ContributionMetric = req.value !== undefined ? { ...base, kind: 'sum', column: req.value } : { ...base, kind: 'count' };
   return { config: { privacyUnit: { column: req.unit, kind: req.unitKind ?? 'user' }, dimensions }, metric };
+}
+
+/**
+ * Columns an analysis reads, as loader requirements, deduplicated by (column, numeric): every
+ * central metric's (metricRequirements) and each local-frequency metric's unit, category and filters.
+ */
+export function analysisRequirements(config: AnalysisConfig): ColumnRequirement[] {
+  const out: ColumnRequirement[] = [];
+  for (const m of config.metrics) {
+    if (m.kind === 'ratio') continue;
+    if (m.kind === 'local-frequency') {
+      out.push({ column: config.privacyUnit.column, role: 'unit' }, { column: m.column, role: 'category' }, ...m.filter.map((f) => ({ column: f.column, role: 'filter' })));
+    } else out.push(...metricRequirements(config, m));
+  }
+  const seen = new Set<string>();
+  return out.filter((r) => {
+    const k = `${r.column}\u0000${r.numeric ? 1 : 0}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 /** Columns a metric reads, as loader requirements (missing columns, non-numeric values). */

@@ -19,23 +19,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { CHANNELS } from '../../contracts/ipc';
+import { CONTENT_SECURITY_POLICY } from '../../contracts/security';
 import type { Channel } from '../../contracts/ipc';
 import { decodeWire, encodeWire } from '../../core/transport/wire';
 import type { Dispatch } from '../app/services';
 
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "worker-src 'self' blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
+export { CONTENT_SECURITY_POLICY };
 
 export const TOKEN_COOKIE = 'dpw_token';
 export const TOKEN_HEADER = 'x-dpw-token';

@@ -32,10 +32,9 @@ import { summarize } from '../../core/simulate/stats';
 import { computeContributions } from '../data/aggregate';
 import { Engine } from '../data/engine';
 import { checkColumns, openDataset } from '../data/ingest';
-import type { ColumnRequirement } from '../data/ingest';
 import type { LocalCategories } from '../data/local';
 import { computeLocalCategories } from '../data/local';
-import { metricRequirements } from '../data/profile';
+import { analysisRequirements } from '../data/profile';
 import { SimulationPool } from '../workers/pool';
 import type { GroupRun, LocalRun, SimulationReport } from './report';
 import { buildReport } from './report';
@@ -118,14 +117,7 @@ export async function loadAnalysis(configPath: string, opts: LoadAnalysisOptions
   const dataPath = opts.dataPath !== undefined ? resolve(opts.dataPath) : resolve(dirname(resolve(configPath)), config.dataset.path);
   const base = config.metrics.filter((m): m is Exclude<typeof m, { kind: 'ratio' | 'local-frequency' }> => m.kind !== 'ratio' && m.kind !== 'local-frequency');
   const localMetrics = config.metrics.filter(isLocalMetric);
-  const requirements: ColumnRequirement[] = [
-    ...base.flatMap((m) => metricRequirements(config, m)),
-    ...localMetrics.flatMap((m) => [
-      { column: config.privacyUnit.column, role: 'unit' },
-      { column: m.column, role: 'category' },
-      ...m.filter.map((f) => ({ column: f.column, role: 'filter' })),
-    ]),
-  ];
+  const requirements = analysisRequirements(config);
   const needed = [...new Set(requirements.map((r) => r.column))];
   const engine = await Engine.create({ memoryLimit: '1GB' });
   try {
@@ -138,13 +130,7 @@ export async function loadAnalysis(configPath: string, opts: LoadAnalysisOptions
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onProgress ? { onProgress: (p) => opts.onProgress!({ phase: 'load', fraction: p.fraction, detail: p.phase }) } : {}),
     });
-    const seen = new Set<string>();
-    await checkColumns(ds, requirements.filter((r) => {
-      const k = `${r.column}\u0000${r.numeric ? 1 : 0}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    }), opts.signal);
+    await checkColumns(ds, requirements, opts.signal);
     const contributions: Record<string, MetricContributions> = {};
     let done = 0;
     for (const m of base) {
