@@ -26,7 +26,7 @@
 // dp/accounting/pld.ts's own primitives (the accountant recomposes every event per call, which is
 // too slow for a 30-day calendar of hundreds of releases).
 
-import type { AnalysisConfig, Cadence, CentralMetric, Dimension, Metric } from '../config/schema';
+import type { AnalysisConfig, Cadence, CentralMetric, Metric } from '../config/schema';
 import { isCentralMetric } from '../config/schema';
 import type { DpEvent } from '../dp/accounting/events';
 import { getAccountant } from '../dp/accounting/index';
@@ -35,9 +35,11 @@ import type { Pld } from '../dp/accounting/pld';
 import { totalRho } from '../dp/accounting/simple';
 import type { Sensitivity } from '../dp/sensitivity';
 import { DpError, invalid } from '../errors';
-import type { PrivacyBudget, SelectionRole } from '../simulate/budget';
-import { aggregateParts, isPureMechanism, metricBudget, noiseSpecFor, splitSelection } from '../simulate/budget';
+import type { PrivacyBudget } from '../simulate/budget';
+import { isPureMechanism } from '../simulate/budget';
 import type { NoiseSpec } from '../simulate/plan';
+import { releasePlan } from '../export/release-plan';
+import type { MetricRelease as PlannedRelease } from '../export/release-plan';
 import type { BudgetPeriod, PolicyAccountant, PolicyBudget, Reservation } from './policy';
 import { PERIOD_DAYS } from './policy';
 
@@ -85,15 +87,6 @@ function cadenceCovers(a: Cadence, b: Cadence): boolean {
   return a === b || a === 'daily' || b === 'one-off';
 }
 
-function shareable(m: BaseMetric): boolean {
-  const s = m.privacy.selection;
-  return m.kind === 'count-distinct' && (s === 'laplace' || s === 'gaussian') && m.privacy.mechanism === s;
-}
-
-function isPublicGroup(by: readonly string[], dims: ReadonlyMap<string, Dimension>): boolean {
-  return by.every((n) => (dims.get(n)?.publicValues?.length ?? 0) > 0);
-}
-
 /** The event of one noisy aggregate (see the module comment); null for no noise. */
 function noiseEvent(spec: NoiseSpec, s: Sensitivity, budget: PrivacyBudget, notes: string[], what: string): DpEvent | null {
   switch (spec.kind) {
@@ -125,56 +118,49 @@ function noiseEvent(spec: NoiseSpec, s: Sensitivity, budget: PrivacyBudget, note
  * Throws DpError when a release cannot run (a Gaussian kind with budget.delta 0).
  */
 export function releaseEvents(config: AnalysisConfig): MetricRelease[] {
+  // Groups, roles, splits and noise come from the one config-only privacy plan (export/release-plan.ts,
+  // itself checked against the simulator's plan-builder); this function only turns them into events.
+  const plan = releasePlan(config);
   const total: PrivacyBudget = { epsilon: config.budget.epsilon, delta: config.budget.delta };
-  const dims = new Map(config.dimensions.map((d) => [d.name, d] as const));
-  const groups = new Map<string, BaseMetric[]>();
-  for (const m of config.metrics) {
-    if (!isCentralMetric(m) || m.kind === 'ratio') continue;
-    const key = m.by.join('\u0001');
-    const g = groups.get(key);
-    if (g) g.push(m);
-    else groups.set(key, [m]);
-  }
 
   interface Draft { epsilon: number; delta: number; events: DpEvent[]; notes: string[] }
   const out = new Map<string, Draft>();
-  for (const ms of groups.values()) {
-    const by = ms[0]!.by;
+  plan.groups.forEach((group, gi) => {
+    const releases = plan.metrics.filter((r): r is PlannedRelease & { metric: BaseMetric } => r.group === gi && r.role !== 'derived' && r.role !== 'local');
+    const ms = releases.map((r) => r.metric);
+    if (ms.length === 0) return;
+    const by = group.by;
     const label = by.length ? `[${by.join(', ')}]` : '(no dimensions)';
-    const isPublic = isPublicGroup(by, dims);
+    const isPublic = group.publicPartitions;
     const mixed = ms.some((m) => m.cadence !== ms[0]!.cadence);
-    let driver = isPublic ? undefined : ms.find(shareable);
-    const shared = driver !== undefined;
-    if (!isPublic) driver ??= ms[0];
+    const shared = group.selection?.sharedWith !== null && group.selection?.sharedWith !== undefined;
+    const driver = group.selection ? ms.find((m) => m.id === group.selection!.driver) : undefined;
     const pool = { epsilon: 0, delta: 0 };
     // Per metric: its (ε_m, δ used), and what its noise alone spends (for mixed cadences).
     const noiseOnly = new Map<string, PrivacyBudget>();
-    for (const m of ms) {
-      const role: SelectionRole = isPublic ? 'public' : shared ? (m === driver ? 'shared' : 'covered') : 'private';
-      const mTotal = metricBudget(total, m);
+    for (const r of releases) {
+      const m = r.metric;
+      const mTotal = r.total;
       const events: DpEvent[] = [];
       const notes: string[] = [];
       let delta = 0;
-      if (role === 'shared') {
+      if (r.role === 'shared') {
         // The released noisy unit count is the selection's draw: one (ε_m, δ_m) mechanism (budget.ts).
         events.push({ kind: 'epsilon-delta', epsilon: mTotal.epsilon, delta: mTotal.delta });
         delta = mTotal.delta;
         notes.push(`partition selection of ${label} reads this metric's released noisy count: one (ε ${n6(mTotal.epsilon)}, δ ${n6(mTotal.delta)}) mechanism`);
       } else {
-        const mech = m.privacy.mechanism;
-        const split = splitSelection(mTotal, role, m.privacy.selectionShare, mech);
-        const noiseDelta = isPureMechanism(mech) ? 0 : split.noise.delta;
-        noiseOnly.set(m.id, { epsilon: split.noise.epsilon, delta: noiseDelta });
+        const noiseDelta = isPureMechanism(m.privacy.mechanism) ? 0 : r.noise.delta;
+        noiseOnly.set(m.id, { epsilon: r.noise.epsilon, delta: noiseDelta });
         delta = noiseDelta;
-        if (role === 'private' && split.selection) {
-          pool.epsilon += split.selection.epsilon;
-          pool.delta += split.selection.delta;
-          delta += split.selection.delta;
-          if (m.privacy.selection === 'public') notes.push(`selection 'public' needs publicValues for every dimension of ${label}: counted as a private partition selection`);
+        if (r.role === 'private' && r.selection) {
+          pool.epsilon += r.selection.epsilon;
+          pool.delta += r.selection.delta;
+          delta += r.selection.delta;
         }
-        for (const part of aggregateParts(m, split.noise)) {
+        for (const part of r.parts) {
           const what = part.key ? `${m.id}.${part.key}` : m.id;
-          const e = noiseEvent(noiseSpecFor(mech, part.sensitivity, part.budget, notes, what), part.sensitivity, part.budget, notes, what);
+          const e = noiseEvent(part.noise, part.sensitivity, part.budget, notes, what);
           if (e) events.push(e);
         }
       }
@@ -215,7 +201,7 @@ export function releaseEvents(config: AnalysisConfig): MetricRelease[] {
       }
       if (mixed) out.get(carrier.id)!.notes.push(`the metrics of ${label} have different cadences: each one's (ε, δ) per release is its noise plus, where it carries it, the whole pooled selection`);
     }
-  }
+  });
 
   return config.metrics.map((m: Metric): MetricRelease => {
     const base = { metricId: m.id, label: m.label ?? m.id, cadence: m.cadence };
