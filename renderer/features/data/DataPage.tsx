@@ -5,6 +5,7 @@ import type { ReactNode } from 'react';
 import { profileContributions } from '../../../shared/core/data/profile';
 import { contributionHistogramChart } from '../../charts/specs';
 import { Plot } from '../../charts/Plot';
+import { droppedShare } from '../../model/bounds';
 import { Busy, errorTitle, fmt, Notice, Section } from '../../components/common';
 import { useWorkbench } from '../../store';
 
@@ -155,14 +156,15 @@ function Profile(): ReactNode {
     ?? config?.metrics.find((m) => has(m.id));
   const profile = useMemo(() => {
     const c = metric ? contributions?.contributions[metric.id] : undefined;
-    return c ? profileContributions(c) : null;
+    const p = metric && metric.kind !== 'local-frequency' && metric.kind !== 'ratio' ? metric.privacy : undefined;
+    return c ? profileContributions(c, p ? { bounds: { l0: [p.maxPartitionsContributed], linf: [p.maxContributionsPerPartition] } } : {}) : null;
   }, [metric, contributions]);
   if (error) return <Notice kind="error" title={errorTitle(error.code)} testId="contributions-error">{error.message}</Notice>;
   if (busy && !profile) return <Busy label="Reading contributions per unit…" />;
   if (!profile || !metric || !config) return <p className="hint">Define a metric to see how much each unit contributes.</p>;
   const l0 = metric.kind !== 'local-frequency' ? metric.privacy.maxPartitionsContributed : undefined;
   const linf = metric.kind !== 'local-frequency' ? metric.privacy.maxContributionsPerPartition : undefined;
-  const dropAt = (cands: readonly { bound: number; rows: number }[], b: number | undefined): number | undefined => (b === undefined ? undefined : [...cands].reverse().find((c) => c.bound <= b)?.rows);
+  const dropAt = (cands: Parameters<typeof droppedShare>[0], b: number | undefined): number | undefined => droppedShare(cands, b);
   return (
     <div>
       <p className="hint">

@@ -9,6 +9,7 @@ import { profileContributions } from '../../../shared/core/data/profile';
 import { contributionHistogramChart, releaseCurveChart } from '../../charts/specs';
 import { Plot } from '../../charts/Plot';
 import { fmt, fmtDelta, Notice, pct, PrivacyBadge, Section } from '../../components/common';
+import { droppedShare } from '../../model/bounds';
 import { keepProbabilityOf } from '../../model/release-curve';
 import type { Preview, PreviewMetric } from '../../model/preview';
 import { usePreview } from '../../model/use-preview';
@@ -155,16 +156,14 @@ function MetricDetail(props: { m: CentralMetric; preview: Preview | null }): Rea
   const contributions = useWorkbench((s) => s.contributions);
   const setPrivacy = useWorkbench((s) => s.setPrivacy);
   const c = m.kind === 'ratio' ? undefined : contributions?.contributions[m.id];
-  const profile = useMemo(() => (c ? profileContributions(c) : null), [c]);
+  const l0 = m.kind === 'ratio' ? undefined : m.privacy.maxPartitionsContributed;
+  const linf = m.kind === 'ratio' ? undefined : m.privacy.maxContributionsPerPartition;
+  // The config's own bounds are evaluated exactly, besides the powers of two.
+  const profile = useMemo(() => (c ? profileContributions(c, { bounds: { l0: l0 !== undefined ? [l0] : [], linf: linf !== undefined ? [linf] : [] } }) : null), [c, l0, linf]);
   if (m.kind === 'ratio') return <p className="hint">A ratio is computed from its numerator and denominator: tune those.</p>;
   if (!profile) return <p className="hint">Reading contributions…</p>;
   const pr = m.privacy;
-  const dropAt = (cands: readonly { bound: number; rows: number; value: number }[] | undefined, b: number, field: 'rows' | 'value' = 'rows'): number | undefined => {
-    if (!cands || cands.length === 0) return undefined;
-    // Candidates are a geometric grid: take the largest candidate <= b (exact when b is on the grid).
-    const below = [...cands].filter((x) => x.bound <= b).pop();
-    return below ? below[field] : cands[0]![field];
-  };
+  const dropAt = droppedShare;
   const loc = preview?.built.metricIndex[m.id];
   const group = loc ? preview!.built.plans[loc.plan] : undefined;
   const sel = group?.selection ?? null;

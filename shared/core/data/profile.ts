@@ -88,6 +88,8 @@ export interface ContributionProfile {
 export interface ProfileOptions {
   /** In (0, 1]; default 0.5, 0.9, 0.99. */
   readonly quantiles?: readonly number[];
+  /** Extra L0 / L∞ bounds to evaluate exactly (e.g. a config's own), besides the powers of two. */
+  readonly bounds?: { readonly l0?: readonly number[]; readonly linf?: readonly number[] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,10 +205,11 @@ export function geometricGrid(max: number): number[] {
   return out;
 }
 
-/** Expected drops for each candidate b: observations with value n > b keep b/n of their weight. */
-function samplingCandidates(g: IntGroups, totalRows: number, totalAbs: number): BoundCandidate[] {
+/** Expected drops for each candidate b (powers of two and `extra`): observations with value n > b keep b/n of their weight. */
+function samplingCandidates(g: IntGroups, totalRows: number, totalAbs: number, extra: readonly number[] = []): BoundCandidate[] {
   const max = g.values.length ? g.values[g.values.length - 1]! : 0;
-  return geometricGrid(max).map((b) => {
+  const bounds = [...new Set([...geometricGrid(max), ...extra.filter((b) => Number.isFinite(b) && b >= 1)])].sort((a, b) => a - b);
+  return bounds.map((b) => {
     let rows = 0;
     let value = 0;
     for (let k = g.values.length - 1; k >= 0 && g.values[k]! > b; k--) {
@@ -473,8 +476,8 @@ export function profileContributions(c: MetricContributions, opts: ProfileOption
     pairValues: valueDistribution(pairScan, qs),
     ...(rowScan ? { rowValues: valueDistribution(rowScan, qs) } : {}),
     candidates: {
-      l0: samplingCandidates(l0g, rows, totalAbsValue),
-      linf: samplingCandidates(linfg, rows, totalAbsValue),
+      l0: samplingCandidates(l0g, rows, totalAbsValue, opts.bounds?.l0),
+      linf: samplingCandidates(linfg, rows, totalAbsValue, opts.bounds?.linf),
       ...(rowScan ? {
         clampPerValue: clampCandidates(rowScan),
         clampPerPartition: clampCandidates(pairScan),

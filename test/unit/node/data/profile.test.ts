@@ -77,6 +77,18 @@ describe('profileContributions on a hand table', () => {
     expect(at(p.candidates.linf, 4)).toEqual({ bound: 4, rows: 0, value: 0 });
   });
 
+  it('evaluates extra L0 / L∞ bounds (a config\'s own) exactly, in order among the powers of two', () => {
+    const q = profileContributions(hand, { bounds: { l0: [3], linf: [3] } });
+    expect(q.candidates.l0.map((c) => c.bound)).toEqual([1, 2, 3, 4]);
+    expect(q.candidates.linf.map((c) => c.bound)).toEqual([1, 2, 3, 4]);
+    // A pair of m > 3 rows keeps 3 of them: m − 3 rows dropped (in expectation), over all rows.
+    let dropped = 0;
+    for (let k = 0; k + 1 < hand.rowOffsets.length; k++) dropped += Math.max(0, hand.rowOffsets[k + 1]! - hand.rowOffsets[k]! - 3);
+    expect(at(q.candidates.linf, 3).rows).toBeCloseTo(dropped / 12, 14);
+    // Every unit of the example is in at most 3 partitions: nothing dropped at L0 3.
+    expect(at(q.candidates.l0, 3).rows).toBe(0);
+  });
+
   it('clamp candidates: share of values changed and of |value| clipped to [-C, C]', () => {
     const v = p.candidates.clampPerValue!;
     expect(v[v.length - 1]).toEqual({ bound: 16, rows: 0, value: 0 });
