@@ -139,7 +139,7 @@ function MetricRow(props: { m: CentralMetric; p: PreviewMetric | undefined; sele
         {p ? (
           <>
             <div title={`± half-width of the noise at ${Math.round(p.confidence * 100)}% confidence`}><b>±{fmt(p.halfWidth)}</b> <span className="muted small">noise ({Math.round(p.confidence * 100)}%)</span></div>
-            <div title="Typical relative error of a released cohort: median over cohorts, weighted by release probability, of the relative root-mean-square error (noise, clipping, bounding)">{pct(p.medianRelativeError)} <span className="muted small">typical rel. error (released)</span></div>
+            <div title="Typical relative error of a released cohort: median over cohorts, weighted by release probability, of the relative root-mean-square error (noise, clipping, bounding)">{pct(p.medianRelativeError)}{p.unreliableCohorts > 0 ? <span className="warn-mark" title={`${p.unreliableCohorts} cohort(s) have a noisy denominator: this analytic figure understates the error; simulate to see it`}> †</span> : null} <span className="muted small">typical rel. error (released)</span></div>
             <div>{pct(within10?.share)} <span className="muted small">cohorts within ±{pct(within10?.x, 0)}</span></div>
             <div>{fmt(p.expectedReleased)} / {fmt(p.cohorts)} <span className="muted small">cohorts released</span></div>
           </>
@@ -234,7 +234,7 @@ export function PrivacyPage(): ReactNode {
         <Budget />
         {configError ? <Notice kind="error" title="That change was not applied">{configError}</Notice> : null}
       </Section>
-      <Section title="Metrics: noise, bounds and thresholds" hint={<>Accuracy is the <b>analytic</b> model, recomputed as you move a control{preview ? <> (last update <span data-testid="analytic-ms">{preview.ms.toFixed(1)}</span> ms)</> : null}. Simulate to check it.</>}>
+      <Section title="Metrics: noise, bounds and thresholds" hint={<>Accuracy is the <b>analytic</b> model († where a noisy denominator makes it unreliable), recomputed as you move a control{preview ? <> (last update <span data-testid="analytic-ms">{preview.ms.toFixed(1)}</span> ms)</> : null}. Simulate to check it.</>}>
         {cError ? <Notice kind="error" title="Contributions could not be read">{cError.message}</Notice> : null}
         {error ? <Notice kind="error" title="These settings cannot be evaluated" testId="preview-error">{error}</Notice> : null}
         {busy && !preview ? <p className="hint">Reading contributions…</p> : null}
